@@ -1,0 +1,73 @@
+#pragma once
+// heapsnap's arena allocator.
+//
+// Strategy
+// --------
+// Memory comes from the OS in 4 MiB segments, aligned to 4 MiB and obtained with mmap. A segment is
+// cut into 64 slices of 64 KiB. Slice 0 holds the segment header (page descriptors included); the
+// other slices are handed out in runs called pages. A page serves exactly one size class
+// (size_classes.h) and holds at least 8 blocks, so a page is 1 to 16 slices. Requests above 128 KiB
+// (or with alignment above 64 KiB) get a mapping of their own (a huge segment).
+//
+// Every block has an 8-byte tag {site, requested size} in a table at the tail of its page, so user
+// data is never shifted by a header and the block owning any address, including an interior pointer,
+// is found in O(1): a two-level segment map gives the segment of an address (or says it is not ours),
+// the slice index gives the page, and one multiply by a per-page magic number gives the block index.
+// site == Free marks a free block, which is what heap walks and double-free detection read.
+//
+// Each thread allocates from its own ThreadHeap: pages and segments belong to one heap, and the fast
+// paths (allocate from the current page's free list, free into a page of the calling thread's heap)
+// touch no atomic and no lock. A free from another thread pushes the block on the page's remote_free
+// list with one CAS; the owner takes those lists over in its slow path. A heap whose thread exits is
+// abandoned whole and adopted by the next thread that needs one, so its memory is reused.
+// No lock exists anywhere in the allocator, so a forked child can never inherit one held, and a
+// signal handler that allocates while its thread is inside the allocator is sent to a borrowed heap.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "allocator/site_tag.h"
+
+namespace heapsnap::alloc {
+
+// What a block was and is. For a lookup by interior pointer, `address` is the block's start.
+struct BlockInfo {
+  void* address = nullptr;
+  std::size_t usable = 0;     // bytes the program may use (>= requested)
+  std::size_t requested = 0;  // bytes the program asked for
+  SiteTag site = SiteTag::Free;
+};
+
+// Allocates `size` bytes (0 is allowed and gives a unique pointer) aligned to `alignment` (a power of
+// two; kMinAlignment is always honoured). Returns nullptr when out of memory; errno is not touched.
+void* allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept;
+
+// Frees a block allocated here. Returns what the block was, so the caller can account for it; returns
+// a BlockInfo with site == Free (and frees nothing) for null, a pointer that is not ours, an interior
+// pointer, or a block that is already free (a double free).
+BlockInfo deallocate(void* p) noexcept;
+
+// The block containing `p` (start or interior), or site == Free when `p` is not inside a live block.
+BlockInfo find_block(const void* p) noexcept;
+
+// Changes the site/requested size recorded for a live block starting at `p`. False when `p` is not
+// the start of a live block.
+bool retag(void* p, SiteTag site, std::size_t requested) noexcept;
+
+// Bytes usable in the block starting at `p`, 0 for anything else.
+std::size_t usable_size(const void* p) noexcept;
+
+// Visits every live block. Blocks allocated or freed by other threads during the walk may or may not
+// be seen; a block is never reported with a tag it did not have. `visit` must not allocate from the
+// allocator in a way that depends on seeing its own block.
+using BlockVisitor = void (*)(void* context, const BlockInfo& block);
+void walk_heap(BlockVisitor visit, void* context) noexcept;
+
+// Tells the allocator that the calling thread is the only one left after fork(): every other thread's
+// heap is abandoned so the child can adopt it. Call from the child side of fork.
+void after_fork_in_child() noexcept;
+
+// Bytes the allocator holds from the OS for itself: headers, tag tables and heap metadata.
+std::size_t metadata_bytes() noexcept;
+
+}  // namespace heapsnap::alloc

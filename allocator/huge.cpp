@@ -1,0 +1,134 @@
+// Huge blocks: one mapping each, with a small header in front of the block. A registry of records,
+// outside the mappings, lets heap walks list them without touching memory another thread may unmap.
+
+#include <atomic>
+
+#include "allocator/internal.h"
+#include "allocator/os.h"
+#include "allocator/segment_map.h"
+
+namespace heapsnap::alloc {
+namespace {
+
+struct HugeRecord {
+  std::atomic<void*> block;                 // null while the record is free
+  std::atomic<std::uint64_t> usable;
+  std::atomic<std::uint64_t> requested;
+  std::atomic<std::uint32_t> site;
+  std::uint32_t next_free;                  // free-record stack link (index + 1, 0 = end)
+};
+
+constexpr std::uint32_t kMaxHugeRecords = 1u << 20;  // live huge blocks at once; 32 MiB reserved, touched on use
+std::atomic<HugeRecord*> g_records{nullptr};
+std::atomic<std::uint32_t> g_records_used{0};  // high-water mark of record indices handed out
+std::atomic<std::uint64_t> g_free_records{0};  // (pop count << 32) | (index + 1): ABA-safe stack head
+
+HugeRecord* records() noexcept {
+  HugeRecord* table = g_records.load(std::memory_order_acquire);
+  if (table != nullptr) return table;
+  auto* fresh = static_cast<HugeRecord*>(os_map_aligned(sizeof(HugeRecord) * kMaxHugeRecords, kOsPageSize));
+  if (fresh == nullptr) return nullptr;
+  if (!g_records.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
+    os_unmap(fresh, sizeof(HugeRecord) * kMaxHugeRecords);
+    return table;
+  }
+  return fresh;
+}
+
+std::uint32_t take_record(HugeRecord* table) noexcept {
+  std::uint64_t head = g_free_records.load(std::memory_order_acquire);
+  while (static_cast<std::uint32_t>(head) != 0) {
+    const std::uint32_t index = static_cast<std::uint32_t>(head) - 1;
+    const std::uint64_t desired = ((head >> 32) + 1) << 32 | table[index].next_free;
+    if (g_free_records.compare_exchange_weak(head, desired, std::memory_order_acquire, std::memory_order_acquire))
+      return index;
+  }
+  const std::uint32_t index = g_records_used.fetch_add(1, std::memory_order_relaxed);
+  return index < kMaxHugeRecords ? index : UINT32_MAX;
+}
+
+void give_back_record(HugeRecord* table, std::uint32_t index) noexcept {
+  std::uint64_t head = g_free_records.load(std::memory_order_relaxed);
+  do table[index].next_free = static_cast<std::uint32_t>(head);
+  while (!g_free_records.compare_exchange_weak(head, (head & ~std::uint64_t{0xffffffff}) | (index + 1),
+                                               std::memory_order_release, std::memory_order_relaxed));
+}
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+}  // namespace
+
+void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept {
+  HugeRecord* table = records();
+  if (table == nullptr) return nullptr;
+  const std::size_t block_offset = round_up(sizeof(Segment), alignment > kOsPageSize ? alignment : kOsPageSize);
+  if (size > (std::size_t{1} << 47) - block_offset) return nullptr;  // more than the address space
+  const std::size_t mapping_size = round_up(block_offset + size, kOsPageSize);
+  auto* segment = static_cast<Segment*>(os_map_aligned(mapping_size, kSegmentSize));
+  if (segment == nullptr) return nullptr;
+  const std::uint32_t record = take_record(table);
+  if (record == UINT32_MAX || !segment_map_insert(segment, round_up(mapping_size, kSegmentSize), segment)) {
+    if (record != UINT32_MAX) give_back_record(table, record);
+    os_unmap(segment, mapping_size);
+    return nullptr;
+  }
+  segment->kind = SegmentKind::Huge;
+  segment->mapping_size = mapping_size;
+  segment->huge_block = reinterpret_cast<std::byte*>(segment) + block_offset;
+  segment->huge_usable = mapping_size - block_offset;
+  segment->huge_record = record;
+  HugeRecord& r = table[record];
+  r.usable.store(segment->huge_usable, std::memory_order_relaxed);
+  r.requested.store(size, std::memory_order_relaxed);
+  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
+  r.block.store(segment->huge_block, std::memory_order_release);
+  g_metadata_bytes.fetch_add(block_offset, std::memory_order_relaxed);
+  return segment->huge_block;
+}
+
+BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
+  if (p != segment->huge_block) return {};
+  HugeRecord* table = g_records.load(std::memory_order_acquire);
+  HugeRecord& r = table[segment->huge_record];
+  void* expected = p;
+  if (!r.block.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return {};  // double free
+  const BlockInfo info{p, segment->huge_usable, r.requested.load(std::memory_order_relaxed),
+                       static_cast<SiteTag>(r.site.load(std::memory_order_relaxed))};
+  give_back_record(table, segment->huge_record);
+  const std::size_t mapping_size = segment->mapping_size;
+  g_metadata_bytes.fetch_sub(mapping_size - segment->huge_usable, std::memory_order_relaxed);
+  segment_map_erase(segment, round_up(mapping_size, kSegmentSize));
+  os_unmap(segment, mapping_size);
+  return info;
+}
+
+BlockInfo huge_find(Segment* segment, const void* p) noexcept {
+  const auto* address = static_cast<const std::byte*>(p);
+  if (address < segment->huge_block || address >= segment->huge_block + segment->huge_usable) return {};
+  HugeRecord& r = g_records.load(std::memory_order_acquire)[segment->huge_record];
+  if (r.block.load(std::memory_order_acquire) != segment->huge_block) return {};
+  return {segment->huge_block, segment->huge_usable, r.requested.load(std::memory_order_relaxed),
+          static_cast<SiteTag>(r.site.load(std::memory_order_relaxed))};
+}
+
+bool huge_retag(Segment* segment, void* p, SiteTag site, std::size_t requested) noexcept {
+  if (p != segment->huge_block) return false;
+  HugeRecord& r = g_records.load(std::memory_order_acquire)[segment->huge_record];
+  r.requested.store(requested, std::memory_order_relaxed);
+  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_release);
+  return true;
+}
+
+void huge_walk(BlockVisitor visit, void* context) noexcept {
+  HugeRecord* table = g_records.load(std::memory_order_acquire);
+  if (table == nullptr) return;
+  const std::uint32_t used = g_records_used.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < used && i < kMaxHugeRecords; ++i) {
+    void* block = table[i].block.load(std::memory_order_acquire);
+    if (block == nullptr) continue;
+    visit(context, {block, table[i].usable.load(std::memory_order_relaxed), table[i].requested.load(std::memory_order_relaxed),
+                    static_cast<SiteTag>(table[i].site.load(std::memory_order_relaxed))});
+  }
+}
+
+}  // namespace heapsnap::alloc

@@ -1,0 +1,58 @@
+#pragma once
+// The snapshot model: an immutable-by-convention value that every analysis, reporter and the CLI work on.
+// Traces are aggregated per (domain, traceback, reachability): a snapshot's size is proportional to
+// the number of allocation sites, not of blocks, and statistics need nothing more than size and count.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "profiler/traceback.h"
+
+namespace heapsnap {
+
+using DomainId = std::uint32_t;           // 0 = heapsnap's own allocator; others are user-tracked memory
+constexpr DomainId kDefaultDomain = 0;
+enum class TracebackIndex : std::uint32_t {};  // index into Snapshot::tracebacks
+
+// What the collector concluded about the blocks of a trace. NotAnalyzed when no leak analysis ran:
+// then "leaked" falls back to "still allocated".
+enum class Reachability : std::uint8_t {
+  NotAnalyzed,
+  Reachable,  // reachable from a root (global, stack, register, TLS)
+  Direct,     // unreachable, and no other unreachable block points to it
+  Indirect,   // unreachable, but pointed to by another unreachable block
+  Cycle,      // unreachable member of a reference cycle (issue: collector)
+};
+
+struct Trace {
+  DomainId domain = kDefaultDomain;
+  TracebackIndex traceback{};  // allocation site
+  std::uint64_t size = 0;      // bytes requested by the program, summed over `count` blocks
+  std::uint64_t count = 0;     // live blocks
+  Reachability reachability = Reachability::NotAnalyzed;
+};
+
+struct ProcessInfo {
+  std::int64_t pid = 0;
+  std::vector<std::string> argv;
+  std::string executable;         // resolved path of the profiled program
+  std::string reason;             // why the snapshot was taken: "exit", "signal", "api", "interval", ...
+  std::int64_t unix_time_ms = 0;  // when it was taken
+};
+
+struct Snapshot {
+  std::vector<Trace> traces;
+  std::vector<Traceback> tracebacks;  // indexed by TracebackIndex; each distinct stack once
+  std::uint32_t traceback_limit = 0;  // frames captured per allocation
+  std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken
+  std::uint64_t traced_peak = 0;      // peak of traced bytes since start() or reset_peak()
+  bool leak_analysis = false;         // traces carry a Reachability other than NotAnalyzed
+  ProcessInfo process;
+
+  const Traceback& traceback_of(const Trace& trace) const {
+    return tracebacks[static_cast<std::uint32_t>(trace.traceback)];
+  }
+};
+
+}  // namespace heapsnap
