@@ -8,8 +8,9 @@ namespace heapsnap::alloc {
 
 enum class SiteTag : std::uint32_t {
   Free = 0,       // never stored for a live block
-  Untraced = 1,   // allocated while tracing was off (or from heapsnap itself)
-  FirstTraced = 2,
+  Untraced = 1,   // allocated while tracing was off
+  Internal = 2,   // allocated by heapsnap itself: never reported, never scanned for pointers
+  FirstTraced = 3,
 };
 
 }  // namespace heapsnap::alloc

@@ -1,0 +1,52 @@
+#include "profiler/api.h"
+
+#include <stdexcept>
+
+#include "allocator/allocator.h"
+#include "profiler/snapshot_builder.h"
+#include "profiler/stack_capture.h"
+#include "profiler/trace_table.h"
+#include "profiler/tracing.h"
+
+namespace heapsnap {
+
+void start(unsigned nframe) {
+  if (nframe < 1 || nframe > kMaxFrames) throw std::invalid_argument("heapsnap::start: nframe must be in 1..128");
+  if (tracing::g_enabled.load()) return;
+  tracing::g_depth.store(nframe);
+  tracing::reset_counters();
+  tracing::g_enabled.store(true);
+}
+
+void stop() {
+  if (!tracing::g_enabled.exchange(false)) return;
+  clear_traces();
+}
+
+bool is_tracing() noexcept { return tracing::g_enabled.load(); }
+
+unsigned get_traceback_limit() noexcept { return tracing::g_depth.load(); }
+
+TracedMemory get_traced_memory() noexcept {
+  if (!is_tracing()) return {0, 0};
+  const auto counters = tracing::counters();
+  return {counters.current, counters.peak};
+}
+
+void reset_peak() noexcept { tracing::reset_peak(); }
+
+void clear_traces() noexcept {
+  untrace_all_blocks();
+  tracing::reset_counters();
+}
+
+std::size_t get_tracemalloc_memory() noexcept { return trace_table_bytes() + alloc::metadata_bytes(); }
+
+Snapshot take_snapshot() {
+  if (!is_tracing()) throw std::runtime_error("heapsnap::take_snapshot: tracing is not started");
+  return build_snapshot("api");
+}
+
+std::optional<Traceback> get_object_traceback(const void* p) { return traceback_of_block(p); }
+
+}  // namespace heapsnap

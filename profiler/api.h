@@ -1,0 +1,40 @@
+#pragma once
+// heapsnap's in-process API, in the spirit of Python's tracemalloc. Available to programs that link
+// libheapsnap_preload.so (find_package(heapsnap) -> heapsnap::heapsnap) or run under `heapsnap run`:
+// it describes allocations made through heapsnap's allocator.
+
+#include <cstddef>
+#include <optional>
+
+#include "profiler/snapshot.h"
+
+#define HEAPSNAP_API [[gnu::visibility("default")]]
+
+namespace heapsnap {
+
+// Starts tracing, capturing `nframe` frames per allocation (1..128). Calling it while tracing keeps
+// the current depth. Throws std::invalid_argument for an out-of-range `nframe`.
+HEAPSNAP_API void start(unsigned nframe = 1);
+// Stops tracing and forgets every trace.
+HEAPSNAP_API void stop();
+HEAPSNAP_API bool is_tracing() noexcept;
+HEAPSNAP_API unsigned get_traceback_limit() noexcept;
+
+struct TracedMemory {
+  std::size_t current;  // bytes of live traced blocks
+  std::size_t peak;     // most `current` has been since start() or reset_peak()
+};
+// {0, 0} when not tracing.
+HEAPSNAP_API TracedMemory get_traced_memory() noexcept;
+HEAPSNAP_API void reset_peak() noexcept;
+// Forgets every trace; tracing goes on.
+HEAPSNAP_API void clear_traces() noexcept;
+// Bytes heapsnap uses for itself: interned stacks and allocator metadata.
+HEAPSNAP_API std::size_t get_tracemalloc_memory() noexcept;
+
+// A snapshot of every live traced block. Throws std::runtime_error when not tracing.
+HEAPSNAP_API Snapshot take_snapshot();
+// The traceback where the live block holding `p` was allocated; nullopt if untraced or not ours.
+HEAPSNAP_API std::optional<Traceback> get_object_traceback(const void* p);
+
+}  // namespace heapsnap

@@ -1,0 +1,112 @@
+// Start-up, fork and exit handling of libheapsnap_preload.so.
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <string>
+
+#include "allocator/allocator.h"
+#include "profiler/api.h"
+#include "profiler/recursion_guard.h"
+#include "profiler/runtime.h"
+#include "profiler/snapshot_json.h"
+#include "profiler/trace_table.h"
+
+namespace heapsnap {
+namespace {
+
+LeakAnalysis g_leak_analysis = nullptr;
+bool g_write_at_exit = false;
+bool g_analyze_leaks = true;
+
+void say(const std::string& message) noexcept {
+  const std::string line = "heapsnap: " + message + "\n";
+  [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+}
+
+unsigned depth_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_DEPTH");
+  if (text == nullptr || *text == '\0') return 16;
+  char* end = nullptr;
+  const long depth = std::strtol(text, &end, 10);
+  if (*end != '\0' || depth < 1 || depth > static_cast<long>(kMaxFrames)) {
+    say("ignoring HEAPSNAP_DEPTH=" + std::string(text) + " (must be 1..128); using 16");
+    return 16;
+  }
+  return static_cast<unsigned>(depth);
+}
+
+bool flag_from_environment(const char* name, bool fallback) noexcept {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  return std::strcmp(text, "0") != 0;
+}
+
+// HEAPSNAP_OUTPUT with "%p" expanded; processes other than HEAPSNAP_ROOT_PID (forked or exec'd
+// descendants) get ".<pid>" before the extension so no process overwrites another's snapshot.
+std::filesystem::path output_path() {
+  const std::string pid = std::to_string(getpid());
+  const char* configured = std::getenv("HEAPSNAP_OUTPUT");
+  std::string path = configured != nullptr && *configured != '\0' ? configured : "heapsnap.%p.json";
+  bool has_pid = false;
+  for (std::size_t at; (at = path.find("%p")) != std::string::npos; has_pid = true) path.replace(at, 2, pid);
+  const char* root = std::getenv("HEAPSNAP_ROOT_PID");
+  if (has_pid || root == nullptr || pid == root) return path;
+  std::filesystem::path p(path);
+  return p.parent_path() / (p.stem().string() + "." + pid + p.extension().string());
+}
+
+void before_fork() noexcept {
+  snapshot_lock_before_fork();
+  trace_table_before_fork();
+}
+void after_fork_in_parent() noexcept {
+  trace_table_after_fork();
+  snapshot_unlock_after_fork();
+}
+void after_fork_in_child() noexcept {
+  trace_table_after_fork();
+  snapshot_unlock_after_fork();
+  alloc::after_fork_in_child();
+}
+
+[[gnu::constructor]] void on_load() noexcept {
+  RecursionGuard guard;
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+  const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;
+  g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
+  if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
+  g_write_at_exit = true;
+  try {
+    start(depth_from_environment());
+  } catch (const std::exception& e) {
+    say(e.what());
+  }
+}
+
+// Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still
+// allocated now is what the program never freed.
+[[gnu::destructor]] void on_unload() noexcept {
+  if (!g_write_at_exit || !is_tracing()) return;
+  RecursionGuard guard;
+  try {
+    BlockClassifier classify;
+    if (g_analyze_leaks && g_leak_analysis != nullptr) classify = g_leak_analysis();
+    const Snapshot snapshot = build_snapshot("exit", classify);
+    save_snapshot(snapshot, output_path());
+  } catch (const std::exception& e) {
+    say(std::string("cannot write the exit snapshot: ") + e.what());
+  } catch (...) {
+    say("cannot write the exit snapshot");
+  }
+}
+
+}  // namespace
+
+void set_exit_leak_analysis(LeakAnalysis analysis) noexcept { g_leak_analysis = analysis; }
+
+}  // namespace heapsnap

@@ -1,0 +1,19 @@
+#pragma once
+// The in-process runtime of libheapsnap_preload.so: configuration from the environment, fork
+// handling, and the snapshot written at exit. Environment (set by `heapsnap run`):
+//   HEAPSNAP_OUTPUT    snapshot path written at exit ("%p" is replaced by the pid)
+//   HEAPSNAP_ROOT_PID  the process that writes exactly HEAPSNAP_OUTPUT; others insert ".<pid>"
+//   HEAPSNAP_DEPTH     frames per allocation, 1..128 (default 16)
+//   HEAPSNAP_START     1: trace from load (default when HEAPSNAP_OUTPUT is set), 0: wait for start()
+//   HEAPSNAP_LEAKS     1: classify leaks by reachability at exit (default), 0: report live blocks
+
+#include "profiler/snapshot_builder.h"
+
+namespace heapsnap {
+
+// A leak analysis the runtime runs at exit: it classifies every live block and returns the
+// classifier for the exit snapshot. Registered by the collector when it is linked in.
+using LeakAnalysis = BlockClassifier (*)();
+void set_exit_leak_analysis(LeakAnalysis analysis) noexcept;
+
+}  // namespace heapsnap

@@ -1,0 +1,145 @@
+#include "profiler/snapshot_builder.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "profiler/recursion_guard.h"
+#include "profiler/symbolizer.h"
+#include "profiler/trace_table.h"
+#include "profiler/tracing.h"
+
+namespace heapsnap {
+namespace {
+
+std::mutex g_snapshot_mutex;  // one builder at a time: the symbolizer cache is not thread-safe
+
+Symbolizer& symbolizer() {
+  static Symbolizer* instance = new Symbolizer();  // never destroyed: snapshots are taken during exit
+  return *instance;
+}
+
+bool is_traced(alloc::SiteTag site) { return site >= alloc::SiteTag::FirstTraced; }
+
+struct Aggregate {
+  std::uint64_t size = 0;
+  std::uint64_t count = 0;
+};
+using AggregateKey = std::pair<std::uint32_t, Reachability>;
+
+// True for frames in the C++ standard library's headers (std::allocator, vector growth, ...).
+bool in_standard_library(const Frame& frame) {
+  return frame.filename.find("/include/c++/") != std::string::npos;
+}
+
+// Inlined calls expand one return address into several frames. Leading frames inside the standard
+// library's allocation plumbing are folded away, so that the most recent frame, which `lineno`
+// statistics and leak sites are keyed by, is the program's own line (the vector's push_back, not
+// new_allocator.h). The traceback keeps at most the capture limit; total_nframe counts every frame.
+Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
+  std::vector<Frame> frames;
+  for (std::uint32_t i = 0; i < record.depth; ++i) {
+    const std::vector<Frame>& expanded = symbolizer().frames_for(record.frames[i]);
+    frames.insert(frames.end(), expanded.begin(), expanded.end());
+  }
+  Traceback traceback;
+  traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth;
+  auto first = frames.begin();
+  while (first != frames.end() && in_standard_library(*first)) ++first;
+  if (first == frames.end()) first = frames.begin();  // nothing but library frames: keep them all
+  for (auto it = first; it != frames.end() && traceback.frames.size() < limit; ++it) traceback.frames.push_back(*it);
+  return traceback;
+}
+
+ProcessInfo current_process(const std::string& reason) {
+  ProcessInfo info;
+  info.pid = getpid();
+  info.reason = reason;
+  info.unix_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  for (std::string arg; std::getline(cmdline, arg, '\0');) info.argv.push_back(arg);
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) info.executable.assign(exe, static_cast<std::size_t>(n));
+  return info;
+}
+
+}  // namespace
+
+Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classify) {
+  RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
+  std::lock_guard lock(g_snapshot_mutex);
+  Snapshot snapshot;
+  const auto traced = tracing::counters();
+  snapshot.traced_current = traced.current;
+  snapshot.traced_peak = traced.peak;
+  snapshot.traceback_limit = tracing::g_depth.load();
+  snapshot.leak_analysis = static_cast<bool>(classify);
+  snapshot.process = current_process(reason);
+
+  struct WalkState {
+    std::map<AggregateKey, Aggregate> aggregates;
+    const BlockClassifier* classify;
+  } state{{}, &classify};
+  // Blocks this walk allocates are untraced, so the visitor skips them whether it sees them or not.
+  alloc::walk_heap(
+      [](void* context, const alloc::BlockInfo& block) {
+        if (!is_traced(block.site)) return;
+        auto& s = *static_cast<WalkState*>(context);
+        const Reachability reachability = *s.classify ? (*s.classify)(block) : Reachability::NotAnalyzed;
+        Aggregate& a = s.aggregates[{static_cast<std::uint32_t>(block.site), reachability}];
+        a.size += block.requested;
+        ++a.count;
+      },
+      &state);
+
+  // Distinct raw stacks can symbolize to the same traceback (an unrolled loop calls from several
+  // addresses on one line): merge them so that each traceback, and each trace, appears once.
+  std::unordered_map<std::uint32_t, TracebackIndex> index_of_site;
+  std::map<std::vector<Frame>, TracebackIndex> index_of_traceback;
+  std::map<std::pair<std::uint32_t, Reachability>, std::size_t> trace_of;
+  for (const auto& [key, aggregate] : state.aggregates) {
+    const auto [site, reachability] = key;
+    auto [it, inserted] = index_of_site.try_emplace(site, TracebackIndex{});
+    if (inserted) {
+      const TraceRecord* record = trace_record(static_cast<alloc::SiteTag>(site));
+      Traceback traceback = record != nullptr ? symbolize(*record, snapshot.traceback_limit) : Traceback{};
+      const auto next = static_cast<TracebackIndex>(snapshot.tracebacks.size());
+      auto [known, is_new] = index_of_traceback.try_emplace(traceback.frames, next);
+      if (is_new) snapshot.tracebacks.push_back(std::move(traceback));
+      it->second = known->second;
+    }
+    auto [trace, is_new_trace] = trace_of.try_emplace({static_cast<std::uint32_t>(it->second), reachability}, snapshot.traces.size());
+    if (is_new_trace) snapshot.traces.push_back({kDefaultDomain, it->second, 0, 0, reachability});
+    snapshot.traces[trace->second].size += aggregate.size;
+    snapshot.traces[trace->second].count += aggregate.count;
+  }
+  return snapshot;
+}
+
+std::optional<Traceback> traceback_of_block(const void* p) {
+  RecursionGuard guard;
+  const alloc::BlockInfo block = alloc::find_block(p);
+  const TraceRecord* record = trace_record(block.site);
+  if (record == nullptr) return std::nullopt;
+  std::lock_guard lock(g_snapshot_mutex);
+  return symbolize(*record, tracing::g_depth.load());
+}
+
+void untrace_all_blocks() noexcept {
+  alloc::walk_heap(
+      [](void*, const alloc::BlockInfo& block) {
+        if (is_traced(block.site)) alloc::retag(block.address, alloc::SiteTag::Untraced, block.requested);
+      },
+      nullptr);
+}
+
+void snapshot_lock_before_fork() noexcept { g_snapshot_mutex.lock(); }
+void snapshot_unlock_after_fork() noexcept { g_snapshot_mutex.unlock(); }
+
+}  // namespace heapsnap
