@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "profiler/api.h"
+#include "profiler/memory_resource.h"
 
 namespace {
 
@@ -251,4 +252,25 @@ TEST_CASE("a forked child keeps allocating and freeing with tracing on") {
   REQUIRE(waitpid(child, &status, 0) == child);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("the pmr resource allocates traced, aligned blocks attributed to the container's user") {
+  Tracing tracing;
+  std::pmr::memory_resource* resource = heapsnap::arena_resource();
+  CHECK(resource->is_equal(*heapsnap::arena_resource()));
+  void* aligned = resource->allocate(100, 256);
+  CHECK(reinterpret_cast<std::uintptr_t>(aligned) % 256 == 0);
+  REQUIRE(heapsnap::get_object_traceback(aligned).has_value());
+  const auto before = heapsnap::get_traced_memory().current;
+  resource->deallocate(aligned, 100, 256);
+  CHECK(before - heapsnap::get_traced_memory().current == 100);
+
+  std::pmr::vector<int> numbers(resource);
+  const std::uint32_t line = __LINE__ + 1;
+  numbers.resize(1000);
+  const auto traceback = heapsnap::get_object_traceback(numbers.data());
+  REQUIRE(traceback.has_value());
+  bool names_this_line = false;
+  for (const auto& frame : traceback->frames) names_this_line |= frame.lineno == line && ends_with(frame.filename, "api_test.cpp");
+  CHECK(names_this_line);
 }
