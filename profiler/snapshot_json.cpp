@@ -1,0 +1,615 @@
+#include "profiler/snapshot_json.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <streambuf>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace heapsnap {
+namespace {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+constexpr std::array<std::string_view, 5> kReachabilityNames = {"not_analyzed", "reachable", "direct",
+                                                                 "indirect", "cycle"};
+static_assert(kReachabilityNames.size() == static_cast<std::size_t>(Reachability::Cycle) + 1);
+
+constexpr const char* kOutputStreamName = "<output stream>";
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// ---------------------------------------------------------------------------------------------------
+// Writing
+
+std::string to_hex(std::uint64_t value) {
+  std::array<char, 20> digits{};
+  const auto result = std::to_chars(digits.data(), digits.data() + digits.size(), value, 16);
+  return "0x" + std::string(digits.data(), result.ptr);
+}
+
+std::string dump(const OrderedJson& value) {
+  // Replace invalid UTF-8 instead of throwing: argv and paths are arbitrary bytes, and a snapshot
+  // with a U+FFFD in a file name beats no snapshot.
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Writes `items` as a JSON array, one element per line, so that snapshot files diff well.
+template <typename Items, typename ToJson>
+void write_array(std::ostream& out, std::string_view key, const Items& items, ToJson to_json) {
+  out << "  \"" << key << "\": [";
+  bool first = true;
+  for (const auto& item : items) {
+    out << (first ? "\n    " : ",\n    ") << dump(to_json(item));
+    first = false;
+  }
+  out << (first ? "]" : "\n  ]");
+}
+
+// The frame table: each distinct frame once, in order of first use. All five fields are the key,
+// because frames equal by identity() may still differ in module or address.
+struct FrameTable {
+  using Key = std::tuple<std::string_view, std::uint32_t, std::string_view, std::string_view, std::uint64_t>;
+  std::map<Key, std::uint32_t> index_of;
+  std::vector<const Frame*> frames;
+
+  std::uint32_t intern(const Frame& frame) {
+    const Key key{frame.filename, frame.lineno, frame.function, frame.module, frame.address};
+    const auto [it, inserted] = index_of.try_emplace(key, static_cast<std::uint32_t>(frames.size()));
+    if (inserted) frames.push_back(&frame);
+    return it->second;
+  }
+};
+
+}  // namespace
+
+SnapshotError::SnapshotError(std::string file, std::string position, std::string reason)
+    : std::runtime_error(file + ": " + (position.empty() ? "" : position + ": ") + reason),
+      file_(std::move(file)),
+      position_(std::move(position)),
+      reason_(std::move(reason)) {}
+
+void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
+  for (std::size_t i = 0; i < snapshot.traces.size(); ++i) {
+    const auto index = static_cast<std::uint32_t>(snapshot.traces[i].traceback);
+    if (index >= snapshot.tracebacks.size()) {
+      throw SnapshotError(kOutputStreamName, "/traces/" + std::to_string(i) + "/traceback",
+                          "traceback " + std::to_string(index) + " does not exist (the snapshot has " +
+                              std::to_string(snapshot.tracebacks.size()) + " tracebacks)");
+    }
+  }
+  FrameTable frame_table;
+  std::vector<std::vector<std::uint32_t>> traceback_frames;
+  traceback_frames.reserve(snapshot.tracebacks.size());
+  for (const Traceback& traceback : snapshot.tracebacks) {
+    auto& indices = traceback_frames.emplace_back();
+    indices.reserve(traceback.frames.size());
+    for (const Frame& frame : traceback.frames) indices.push_back(frame_table.intern(frame));
+  }
+
+  const ProcessInfo& process = snapshot.process;
+  out << "{\n  \"format\": \"" << kSnapshotFormat << "\",\n  \"version\": " << kSnapshotVersion
+      << ",\n  \"traceback_limit\": " << snapshot.traceback_limit << ",\n  \"process\": "
+      << dump(OrderedJson{{"pid", process.pid},
+                          {"argv", process.argv},
+                          {"executable", process.executable},
+                          {"reason", process.reason},
+                          {"unix_time_ms", process.unix_time_ms}})
+      << ",\n  \"memory\": "
+      << dump(OrderedJson{{"current", snapshot.traced_current}, {"peak", snapshot.traced_peak}})
+      << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false") << ",\n";
+  write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
+    return OrderedJson{{"function", frame->function}, {"filename", frame->filename}, {"lineno", frame->lineno},
+                       {"module", frame->module},     {"address", to_hex(frame->address)}};
+  });
+  out << ",\n";
+  std::size_t traceback_index = 0;
+  write_array(out, "tracebacks", snapshot.tracebacks, [&](const Traceback& traceback) {
+    return OrderedJson{{"frames", traceback_frames[traceback_index++]}, {"total_nframe", traceback.total_nframe}};
+  });
+  out << ",\n";
+  write_array(out, "traces", snapshot.traces, [](const Trace& trace) {
+    return OrderedJson{{"domain", trace.domain},
+                       {"traceback", static_cast<std::uint32_t>(trace.traceback)},
+                       {"size", trace.size},
+                       {"count", trace.count},
+                       {"reachability", kReachabilityNames[static_cast<std::size_t>(trace.reachability)]}};
+  });
+  out << "\n}\n";
+  out.flush();
+  if (!out) throw SnapshotError(kOutputStreamName, "", "write failed");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading
+
+namespace {
+
+// Where a value sits in the document, as a chain of stack-allocated links: the JSON pointer text is
+// only built when there is an error to report.
+struct JsonPath {
+  const JsonPath* parent = nullptr;
+  std::string_view key;     // member name, or empty for an array element
+  std::size_t index = 0;    // array element index
+
+  JsonPath member(std::string_view name) const { return JsonPath{this, name, 0}; }
+  JsonPath element(std::size_t i) const { return JsonPath{this, {}, i}; }
+
+  std::string pointer() const {
+    if (parent == nullptr) return "(root)";
+    std::string prefix = parent->parent == nullptr ? "" : parent->pointer();
+    return prefix + "/" + (key.empty() ? std::to_string(index) : std::string(key));
+  }
+};
+
+// Quotes text from the input for an error message: escaped, and cut short if long.
+std::string quote(const std::string& text) {
+  constexpr std::size_t kMaxShown = 40;
+  const bool cut = text.size() > kMaxShown;
+  std::string shown = dump(OrderedJson(cut ? text.substr(0, kMaxShown) : text));
+  return cut ? shown.substr(0, shown.size() - 1) + "...\"" : shown;
+}
+
+std::string describe(const Json& value) {
+  if (value.is_number() || value.is_boolean() || value.is_null()) return value.dump();
+  if (value.is_string()) return "string " + quote(value.get<std::string>());
+  return value.type_name();
+}
+
+class SchemaReader {
+ public:
+  explicit SchemaReader(const std::string& source) : source_(source) {}
+
+  Snapshot snapshot(const Json& document) const {
+    const JsonPath root;
+    require_object(document, root);
+    check_format(document, root);
+    Snapshot snapshot;
+    snapshot.traceback_limit = unsigned_member<std::uint32_t>(document, root, "traceback_limit");
+    if (const Json* process = optional(document, "process")) {
+      snapshot.process = process_info(*process, root.member("process"));
+    }
+    if (const Json* memory = optional(document, "memory")) {
+      const JsonPath path = root.member("memory");
+      require_object(*memory, path);
+      snapshot.traced_current = unsigned_member<std::uint64_t>(*memory, path, "current");
+      snapshot.traced_peak = unsigned_member<std::uint64_t>(*memory, path, "peak");
+    }
+    if (const Json* leak_analysis = optional(document, "leak_analysis")) {
+      snapshot.leak_analysis = boolean(*leak_analysis, root.member("leak_analysis"));
+    }
+    const std::vector<Frame> frames = frame_table(document, root);
+    snapshot.tracebacks = tracebacks(document, root, frames);
+    snapshot.traces = traces(document, root, snapshot.tracebacks.size());
+    return snapshot;
+  }
+
+ private:
+  [[noreturn]] void fail(const JsonPath& path, const std::string& reason) const {
+    throw SnapshotError(source_, path.pointer(), reason);
+  }
+
+  void check_format(const Json& document, const JsonPath& root) const {
+    const JsonPath format_path = root.member("format");
+    const Json* format = optional(document, "format");
+    if (format == nullptr) fail(format_path, "missing: not a heapsnap snapshot");
+    if (!format->is_string() || format->get<std::string>() != kSnapshotFormat) {
+      fail(format_path, "expected \"" + std::string(kSnapshotFormat) + "\", got " + describe(*format) +
+                            ": not a heapsnap snapshot");
+    }
+    const JsonPath version_path = root.member("version");
+    const Json* version = optional(document, "version");
+    if (version == nullptr) fail(version_path, "missing");
+    if (!version->is_number_unsigned() || version->get<std::uint64_t>() != kSnapshotVersion) {
+      fail(version_path, "unsupported version " + describe(*version) + " (this heapsnap reads version " +
+                             std::to_string(kSnapshotVersion) + ")");
+    }
+  }
+
+  static const Json* optional(const Json& object, std::string_view key) {
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+  }
+
+  const Json& required(const Json& object, const JsonPath& path, std::string_view key) const {
+    const Json* value = optional(object, key);
+    if (value == nullptr) fail(path.member(key), "missing");
+    return *value;
+  }
+
+  void require_object(const Json& value, const JsonPath& path) const {
+    if (!value.is_object()) fail(path, "expected an object, got " + describe(value));
+  }
+
+  const Json::array_t& array(const Json& value, const JsonPath& path) const {
+    if (!value.is_array()) fail(path, "expected an array, got " + describe(value));
+    return value.get_ref<const Json::array_t&>();
+  }
+
+  std::string string(const Json& value, const JsonPath& path) const {
+    if (!value.is_string()) fail(path, "expected a string, got " + describe(value));
+    return value.get<std::string>();
+  }
+
+  bool boolean(const Json& value, const JsonPath& path) const {
+    if (!value.is_boolean()) fail(path, "expected true or false, got " + describe(value));
+    return value.get<bool>();
+  }
+
+  template <typename Unsigned>
+  Unsigned unsigned_value(const Json& value, const JsonPath& path) const {
+    constexpr auto kMax = std::numeric_limits<Unsigned>::max();
+    if (value.is_number_integer() && !value.is_number_unsigned()) {
+      fail(path, "expected a non-negative integer, got " + describe(value));
+    }
+    if (!value.is_number_unsigned()) fail(path, "expected a non-negative integer, got " + describe(value));
+    const auto number = value.get<std::uint64_t>();
+    if constexpr (kMax < std::numeric_limits<std::uint64_t>::max()) {
+      if (number > kMax) fail(path, describe(value) + " is out of range (at most " + std::to_string(kMax) + ")");
+    }
+    return static_cast<Unsigned>(number);
+  }
+
+  template <typename Unsigned>
+  Unsigned unsigned_member(const Json& object, const JsonPath& path, std::string_view key) const {
+    return unsigned_value<Unsigned>(required(object, path, key), path.member(key));
+  }
+
+  std::int64_t signed_value(const Json& value, const JsonPath& path) const {
+    if (value.is_number_unsigned()) {
+      const auto number = value.get<std::uint64_t>();
+      if (number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        fail(path, describe(value) + " is out of range");
+      }
+      return static_cast<std::int64_t>(number);
+    }
+    if (!value.is_number_integer()) fail(path, "expected an integer, got " + describe(value));
+    return value.get<std::int64_t>();
+  }
+
+  std::string optional_string(const Json& object, const JsonPath& path, std::string_view key) const {
+    const Json* value = optional(object, key);
+    return value == nullptr ? std::string() : string(*value, path.member(key));
+  }
+
+  ProcessInfo process_info(const Json& value, const JsonPath& path) const {
+    require_object(value, path);
+    ProcessInfo process;
+    if (const Json* pid = optional(value, "pid")) process.pid = signed_value(*pid, path.member("pid"));
+    if (const Json* argv = optional(value, "argv")) {
+      const JsonPath argv_path = path.member("argv");
+      const auto& items = array(*argv, argv_path);
+      for (std::size_t i = 0; i < items.size(); ++i) process.argv.push_back(string(items[i], argv_path.element(i)));
+    }
+    process.executable = optional_string(value, path, "executable");
+    process.reason = optional_string(value, path, "reason");
+    if (const Json* time = optional(value, "unix_time_ms")) {
+      process.unix_time_ms = signed_value(*time, path.member("unix_time_ms"));
+    }
+    return process;
+  }
+
+  std::uint64_t address(const Json& value, const JsonPath& path) const {
+    const std::string text = string(value, path);
+    const bool has_prefix = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    std::uint64_t number = 0;
+    const char* end = text.data() + text.size();
+    const auto result = has_prefix ? std::from_chars(text.data() + 2, end, number, 16)
+                                   : std::from_chars_result{text.data(), std::errc::invalid_argument};
+    if (result.ec == std::errc::result_out_of_range) fail(path, "address " + quote(text) + " exceeds 64 bits");
+    if (result.ec != std::errc() || result.ptr != end) {
+      fail(path, "expected a hexadecimal address such as \"0x401234\", got " + quote(text));
+    }
+    return number;
+  }
+
+  std::vector<Frame> frame_table(const Json& document, const JsonPath& root) const {
+    const JsonPath path = root.member("frames");
+    const auto& items = array(required(document, root, "frames"), path);
+    std::vector<Frame> frames;
+    frames.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const JsonPath item_path = path.element(i);
+      const Json& item = items[i];
+      require_object(item, item_path);
+      Frame& frame = frames.emplace_back();
+      frame.filename = string(required(item, item_path, "filename"), item_path.member("filename"));
+      frame.lineno = unsigned_member<std::uint32_t>(item, item_path, "lineno");
+      frame.function = optional_string(item, item_path, "function");
+      frame.module = optional_string(item, item_path, "module");
+      if (const Json* address_value = optional(item, "address")) {
+        frame.address = address(*address_value, item_path.member("address"));
+      }
+    }
+    return frames;
+  }
+
+  std::vector<Traceback> tracebacks(const Json& document, const JsonPath& root,
+                                    const std::vector<Frame>& frames) const {
+    const JsonPath path = root.member("tracebacks");
+    const auto& items = array(required(document, root, "tracebacks"), path);
+    std::vector<Traceback> result;
+    result.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const JsonPath item_path = path.element(i);
+      require_object(items[i], item_path);
+      const JsonPath frames_path = item_path.member("frames");
+      const auto& indices = array(required(items[i], item_path, "frames"), frames_path);
+      Traceback& traceback = result.emplace_back();
+      traceback.frames.reserve(indices.size());
+      for (std::size_t k = 0; k < indices.size(); ++k) {
+        const auto index = unsigned_value<std::uint64_t>(indices[k], frames_path.element(k));
+        if (index >= frames.size()) {
+          fail(frames_path.element(k), "frame " + std::to_string(index) + " does not exist (/frames has " +
+                                           std::to_string(frames.size()) + " entries)");
+        }
+        traceback.frames.push_back(frames[index]);
+      }
+      const Json* total = optional(items[i], "total_nframe");
+      traceback.total_nframe = total == nullptr ? static_cast<std::uint32_t>(traceback.frames.size())
+                                                : unsigned_value<std::uint32_t>(*total, item_path.member("total_nframe"));
+    }
+    return result;
+  }
+
+  Reachability reachability(const Json& value, const JsonPath& path) const {
+    const std::string name = string(value, path);
+    for (std::size_t i = 0; i < kReachabilityNames.size(); ++i) {
+      if (name == kReachabilityNames[i]) return static_cast<Reachability>(i);
+    }
+    fail(path, "unknown reachability " + quote(name) +
+                   " (expected not_analyzed, reachable, direct, indirect or cycle)");
+  }
+
+  std::vector<Trace> traces(const Json& document, const JsonPath& root, std::size_t traceback_count) const {
+    const JsonPath path = root.member("traces");
+    const auto& items = array(required(document, root, "traces"), path);
+    std::vector<Trace> result;
+    result.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const JsonPath item_path = path.element(i);
+      const Json& item = items[i];
+      require_object(item, item_path);
+      Trace& trace = result.emplace_back();
+      if (const Json* domain = optional(item, "domain")) {
+        trace.domain = unsigned_value<DomainId>(*domain, item_path.member("domain"));
+      }
+      const auto index = unsigned_member<std::uint32_t>(item, item_path, "traceback");
+      if (index >= traceback_count) {
+        fail(item_path.member("traceback"), "traceback " + std::to_string(index) +
+                                                " does not exist (/tracebacks has " +
+                                                std::to_string(traceback_count) + " entries)");
+      }
+      trace.traceback = TracebackIndex{index};
+      trace.size = unsigned_member<std::uint64_t>(item, item_path, "size");
+      trace.count = unsigned_member<std::uint64_t>(item, item_path, "count");
+      if (const Json* value = optional(item, "reachability")) {
+        trace.reachability = reachability(*value, item_path.member("reachability"));
+      }
+    }
+    return result;
+  }
+
+  const std::string& source_;
+};
+
+// Turns nlohmann's parse error into "line L, column C (byte B)" and a reason without the echo of the
+// input it quotes (which may hold control characters or invalid UTF-8).
+[[noreturn]] void fail_parse(const Json::parse_error& error, std::string_view text, const std::string& source) {
+  const std::size_t offset = std::min<std::size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
+  const std::string_view before = text.substr(0, offset);
+  const std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+  const std::size_t last_newline = before.rfind('\n');
+  const std::size_t column = last_newline == std::string_view::npos ? offset + 1 : offset - last_newline;
+  std::string position = "line " + std::to_string(line) + ", column " + std::to_string(column) + " (byte " +
+                         std::to_string(offset) + ")";
+  if (text.empty()) throw SnapshotError(source, "", "empty file: not a heapsnap snapshot");
+
+  std::string detail = error.what();
+  if (const auto start = detail.find("syntax error"); start != std::string::npos) detail.erase(0, start);
+  if (const auto echo = detail.find("; last read:"); echo != std::string::npos) {
+    const auto expected = detail.find("; expected", echo);
+    detail.erase(echo, expected == std::string::npos ? std::string::npos : expected - echo);
+  }
+  const bool truncated = error.byte > text.size();
+  throw SnapshotError(source, std::move(position), (truncated ? "truncated JSON: " : "not valid JSON: ") + detail);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Files
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() { reset(); }
+  int get() const { return fd_; }
+  // Closes now and reports close's error, which for a written file can be the write error.
+  int close() {
+    const int result = ::close(std::exchange(fd_, -1));
+    return result;
+  }
+  void reset() {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
+ private:
+  int fd_;
+};
+
+// A minimal output streambuf over a file descriptor; keeps the errno of the first failed write.
+class FdOutputBuffer : public std::streambuf {
+ public:
+  // The buffer is on the heap: this may run on a small thread stack in the profiled process.
+  explicit FdOutputBuffer(int fd) : fd_(fd), buffer_(64 * 1024) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!flush_buffer()) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  int sync() override { return flush_buffer() ? 0 : -1; }
+
+ private:
+  bool flush_buffer() {
+    for (const char* data = pbase(); data < pptr();) {
+      const ssize_t written = ::write(fd_, data, static_cast<std::size_t>(pptr() - data));
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        error_ = written < 0 ? errno : EIO;
+        return false;
+      }
+      data += written;
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return true;
+  }
+
+  int fd_;
+  int error_ = 0;
+  std::vector<char> buffer_;
+};
+
+std::runtime_error file_error(const std::filesystem::path& path, const std::string& reason) {
+  return std::runtime_error(path.string() + ": " + reason);
+}
+
+// Flushes the directory entry of a rename or link to disk; filesystems that cannot are ignored.
+void sync_directory(const std::filesystem::path& directory) {
+  const FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() >= 0) ::fsync(fd.get());
+}
+
+}  // namespace
+
+Snapshot parse_snapshot_json(std::string_view text, const std::string& source_name) {
+  Json document;
+  try {
+    document = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& error) {
+    fail_parse(error, text, source_name);
+  }
+  return SchemaReader(source_name).snapshot(document);
+}
+
+Snapshot read_snapshot_json(std::istream& in, const std::string& source_name) {
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw SnapshotError(source_name, "", "read failed");
+  return parse_snapshot_json(text, source_name);
+}
+
+Snapshot load_snapshot(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is rejected below as not a regular file.
+  const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) throw SnapshotError(name, "", errno_text(errno));
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0) throw SnapshotError(name, "", errno_text(errno));
+  if (S_ISDIR(status.st_mode)) throw SnapshotError(name, "", "is a directory");
+  if (!S_ISREG(status.st_mode)) throw SnapshotError(name, "", "not a regular file");
+
+  std::string text;
+  text.reserve(static_cast<std::size_t>(status.st_size));
+  std::array<char, 64 * 1024> chunk;
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), chunk.data(), chunk.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw SnapshotError(name, "", errno_text(errno));
+    if (got == 0) break;
+    text.append(chunk.data(), static_cast<std::size_t>(got));
+  }
+  return parse_snapshot_json(text, name);
+}
+
+void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path) {
+  try {
+    write_file_atomically(path, [&](std::ostream& out) { write_snapshot_json(snapshot, out); },
+                          ExistingFile::Replace);
+  } catch (const SnapshotError& error) {
+    throw SnapshotError(path.string(), error.position(), error.reason());
+  } catch (const std::runtime_error& error) {
+    // write_file_atomically's messages already start with the path.
+    const std::string message = error.what();
+    const std::string prefix = path.string() + ": ";
+    throw SnapshotError(path.string(), "", message.starts_with(prefix) ? message.substr(prefix.size()) : message);
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write,
+                           ExistingFile existing) {
+  if (!path.has_filename()) throw file_error(path, "not a file name");
+  const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : ".";
+
+  // pid + attempt makes the name unique among writers; O_EXCL makes a stale or planted entry (file or
+  // symlink) a collision to step over rather than something to follow or truncate.
+  std::filesystem::path temporary;
+  int raw_fd = -1;
+  for (int attempt = 0; attempt < 100 && raw_fd < 0; ++attempt) {
+    temporary = directory / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
+                             std::to_string(attempt));
+    raw_fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (raw_fd < 0 && errno != EEXIST) {
+      throw file_error(path, "cannot create a temporary file in " + directory.string() + ": " + errno_text(errno));
+    }
+  }
+  if (raw_fd < 0) throw file_error(path, "cannot create a temporary file: too many stale temporary files");
+  FileDescriptor fd(raw_fd);
+
+  bool published = false;
+  struct RemoveTemporary {
+    const std::filesystem::path& temporary;
+    const bool& published;
+    ~RemoveTemporary() {
+      if (!published) ::unlink(temporary.c_str());
+    }
+  } remove_temporary{temporary, published};
+
+  ::fchmod(fd.get(), 0600);  // exactly 0600 whatever the umask
+  FdOutputBuffer buffer(fd.get());
+  std::ostream out(&buffer);
+  write(out);
+  out.flush();
+  if (!out) {
+    throw file_error(path, "write failed: " + errno_text(buffer.error() != 0 ? buffer.error() : EIO));
+  }
+  if (::fsync(fd.get()) != 0) throw file_error(path, "fsync failed: " + errno_text(errno));
+  if (fd.close() != 0) throw file_error(path, "close failed: " + errno_text(errno));
+
+  if (existing == ExistingFile::Replace) {
+    if (::rename(temporary.c_str(), path.c_str()) != 0) throw file_error(path, errno_text(errno));
+    published = true;
+  } else {
+    // link() fails with EEXIST instead of replacing: no window in which a file created by someone
+    // else since our caller's check could be overwritten.
+    if (::link(temporary.c_str(), path.c_str()) != 0) {
+      throw file_error(path, errno == EEXIST ? "already exists" : errno_text(errno));
+    }
+  }
+  sync_directory(directory);
+}
+
+}  // namespace heapsnap

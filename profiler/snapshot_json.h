@@ -1,0 +1,69 @@
+#pragma once
+// The snapshot file: versioned JSON, a lossless image of heapsnap::Snapshot (docs/snapshot-format.md).
+// Frames are stored once and referenced by index from tracebacks; traces reference tracebacks by index.
+//
+// save_snapshot/write_snapshot_json also run inside the profiled process at exit (the preload library
+// calls them): they start no thread, keep no static state, and report every failure by exception.
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "profiler/snapshot.h"
+
+namespace heapsnap {
+
+inline constexpr std::string_view kSnapshotFormat = "heapsnap-snapshot";
+inline constexpr int kSnapshotVersion = 1;
+
+// A snapshot that cannot be read or written. what() is "<file>: <position>: <reason>", or
+// "<file>: <reason>" when there is no position (missing file, I/O error).
+class SnapshotError : public std::runtime_error {
+ public:
+  SnapshotError(std::string file, std::string position, std::string reason);
+
+  const std::string& file() const noexcept { return file_; }
+  // "line 3, column 7 (byte 41)" for malformed JSON, a JSON pointer such as "/traces/3/size" for
+  // content that breaks the schema, "(root)" for the document itself, or empty.
+  const std::string& position() const noexcept { return position_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string file_;
+  std::string position_;
+  std::string reason_;
+};
+
+// Writes `snapshot` as JSON. Throws SnapshotError (file "<output stream>") when a trace or traceback
+// refers to a traceback or frame the snapshot does not have, or when the stream fails.
+// Strings that are not valid UTF-8 are written with U+FFFD in place of the invalid bytes.
+void write_snapshot_json(const Snapshot& snapshot, std::ostream& out);
+
+// Reads a snapshot written by write_snapshot_json; `source_name` names the input in errors.
+// Throws SnapshotError for anything that is not a valid version-1 snapshot.
+Snapshot read_snapshot_json(std::istream& in, const std::string& source_name);
+Snapshot parse_snapshot_json(std::string_view text, const std::string& source_name);
+
+// Writes `snapshot` to `path` atomically (see write_file_atomically), replacing an existing file.
+// Throws SnapshotError naming `path`.
+void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path);
+
+// Reads the snapshot file at `path`. Throws SnapshotError naming `path` when it is missing, is not a
+// regular file, cannot be read, or is not a valid snapshot.
+Snapshot load_snapshot(const std::filesystem::path& path);
+
+enum class ExistingFile { Replace, Keep };
+
+// Writes what `write` produces to `path` so that readers see either the old file or the complete new
+// one: a temporary file in the same directory (created with O_EXCL|O_NOFOLLOW, so a symlink planted at
+// its name is never followed; mode 0600), fsync, then rename over `path` (ExistingFile::Replace) or
+// link to `path`, failing if it exists (ExistingFile::Keep), and fsync of the directory.
+// Throws std::runtime_error "<path>: <reason>"; exceptions from `write` propagate. The temporary file
+// never outlives the call.
+void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write,
+                           ExistingFile existing);
+
+}  // namespace heapsnap
