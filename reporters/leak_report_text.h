@@ -1,0 +1,30 @@
+#pragma once
+// The leak report as text for people: the verdict and its reasons first, then what was analysed and
+// the biggest leak sites, each with its stack, most recent frame first:
+//   heapsnap check: FAILED
+//     2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0
+//   ...
+//   #1: direct leak: 1.0 KiB in 1 block
+//       at src/widget.cpp:12 (make_widget)
+//          src/main.cpp:30 (main)
+
+#include <cstddef>
+
+#include "reporters/leak_report.h"
+#include "reporters/reporter.h"
+
+namespace heapsnap {
+
+class LeakReportTextReporter final : public Reporter {
+ public:
+  static constexpr std::size_t kDefaultSitesShown = 20;
+
+  explicit LeakReportTextReporter(LeakReport report, std::size_t sites_shown = kDefaultSitesShown);
+  void render(std::ostream& out) const override;
+
+ private:
+  LeakReport report_;
+  std::size_t sites_shown_;
+};
+
+}  // namespace heapsnap
