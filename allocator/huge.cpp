@@ -64,7 +64,8 @@ void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site) noexc
   const std::size_t block_offset = round_up(sizeof(Segment), alignment > kOsPageSize ? alignment : kOsPageSize);
   if (size > (std::size_t{1} << 47) - block_offset) return nullptr;  // more than the address space
   const std::size_t mapping_size = round_up(block_offset + size, kOsPageSize);
-  auto* segment = static_cast<Segment*>(os_map_aligned(mapping_size, kSegmentSize));
+  // Aligning the mapping to the block's alignment (when larger than a segment) aligns the block too.
+  auto* segment = static_cast<Segment*>(os_map_aligned(mapping_size, alignment > kSegmentSize ? alignment : kSegmentSize));
   if (segment == nullptr) return nullptr;
   const std::uint32_t record = take_record(table);
   if (record == UINT32_MAX || !segment_map_insert(segment, round_up(mapping_size, kSegmentSize), segment)) {
