@@ -7,7 +7,8 @@ set(HEAPSNAP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/heapsnap)
 
 target_include_directories(heapsnap_preload INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
-  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/heapsnap>)
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>            # <heapsnap/profiler/api.h>
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/heapsnap>)  # the headers' own "profiler/..." includes
 set_target_properties(heapsnap_preload PROPERTIES EXPORT_NAME heapsnap)
 
 install(TARGETS heapsnap_preload EXPORT heapsnapTargets

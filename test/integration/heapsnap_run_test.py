@@ -1,0 +1,174 @@
+"""End-to-end tests: real, unmodified programs under `heapsnap run`, and the CLI on what they leave.
+
+Paths come from the environment set by ctest (see CMakeLists.txt next to this file).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+HEAPSNAP = os.environ["HEAPSNAP_BIN"]
+SAMPLES = Path(os.environ["HEAPSNAP_SAMPLES_BIN"])
+SOURCE = Path(os.environ["HEAPSNAP_SOURCE_DIR"])
+
+
+def line_of(source: Path, marker: str) -> int:
+    """The line of `source` that carries `marker`, so tests never hard-code line numbers."""
+    for number, text in enumerate(source.read_text().splitlines(), start=1):
+        if marker in text:
+            return number
+    raise AssertionError(f"{marker!r} not in {source}")
+
+
+def run(args, **kwargs):
+    return subprocess.run(args, capture_output=True, timeout=300, **kwargs)
+
+
+class HeapsnapTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="heapsnap-it-"))
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def profile(self, *program, output="out.json", stdin=None, extra=()):
+        """Runs `program` directly and under heapsnap; asserts identical stdout, stderr and status."""
+        direct = run(list(program), cwd=self.dir, input=stdin)
+        profiled = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / output), *extra, "--", *program],
+                       cwd=self.dir, input=stdin)
+        self.assertEqual(profiled.stdout, direct.stdout, f"stdout differs for {program}")
+        self.assertEqual(profiled.stderr, direct.stderr, f"stderr differs for {program}")
+        self.assertEqual(profiled.returncode, direct.returncode, f"exit status differs for {program}")
+        return profiled
+
+    def snapshot(self, name="out.json"):
+        return json.loads((self.dir / name).read_text())
+
+    def check(self, *args):
+        return run([HEAPSNAP, "check", *args], cwd=self.dir)
+
+
+class Samples(HeapsnapTestCase):
+    def test_leaky_sample_reports_exactly_its_two_leak_sites(self):
+        self.profile(str(SAMPLES / "leaky"))
+        result = self.check("out.json", "--format", "json")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        report = json.loads(result.stdout)
+        source = SOURCE / "samples" / "leaky.cpp"
+        sites = sorted((leak["traceback"][0]["filename"].rsplit("/", 1)[-1], leak["traceback"][0]["lineno"],
+                        leak["kind"], leak["size"], leak["count"]) for leak in report["leaks"])
+        self.assertEqual(sites, sorted([
+            ("leaky.cpp", line_of(source, "LEAK SITE 1"), "direct", 300, 3),
+            ("leaky.cpp", line_of(source, "LEAK SITE 2"), "direct", 240, 5),
+        ]))
+        self.assertEqual(report["totals"]["size"], 540)
+        self.assertEqual(report["totals"]["count"], 8)
+        self.assertIn("make_buffer", report["leaks"][0]["traceback"][0]["function"] +
+                      report["leaks"][1]["traceback"][0]["function"])
+        text = self.check("out.json")
+        self.assertEqual(text.returncode, 1)
+        self.assertIn(f"leaky.cpp:{line_of(source, 'LEAK SITE 1')}", (text.stdout + text.stderr).decode())
+
+    def test_leaky_sample_passes_a_gate_with_room_for_its_leaks(self):
+        self.profile(str(SAMPLES / "leaky"))
+        self.assertEqual(self.check("out.json", "--max-leaked-bytes", "540", "--max-leaked-blocks", "8").returncode, 0)
+        self.assertEqual(self.check("out.json", "--max-leaked-bytes", "539", "--max-leaked-blocks", "8").returncode, 1)
+
+    def test_churn_sample_has_no_leaks(self):
+        self.profile(str(SAMPLES / "churn"), "50")
+        snapshot = self.snapshot()
+        self.assertTrue(snapshot["leak_analysis"])
+        result = self.check("out.json", "--format", "json")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(json.loads(result.stdout)["leaks"], [])
+
+    def test_growing_cache_diff_ranks_the_cache_first(self):
+        self.profile(str(SAMPLES / "growing_cache"), "1", output="one.json")
+        self.profile(str(SAMPLES / "growing_cache"), "3", output="three.json")
+        result = run([HEAPSNAP, "diff", "one.json", "three.json", "--format", "json"], cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        top = json.loads(result.stdout)[0]
+        growth_line = line_of(SOURCE / "samples" / "growing_cache.cpp", "GROWTH SITE")
+        self.assertEqual(top["traceback"][0]["lineno"], growth_line)
+        # Per request, remember() allocates a map node and the 256-byte string's buffer: 2 blocks, and
+        # two more phases add 2000 requests.
+        self.assertEqual(top["count_diff"], 2 * 2000)
+        self.assertGreaterEqual(top["size_diff"], 2000 * 257)
+        # Nothing leaked: the cache is reachable from a global.
+        self.assertEqual(self.check("three.json").returncode, 0)
+        # The baseline gate: growth of reachable memory is no leak either.
+        self.assertEqual(self.check("three.json", "--baseline", "one.json").returncode, 0)
+
+    def test_stats_groups_by_line_and_file(self):
+        self.profile(str(SAMPLES / "leaky"))
+        by_line = json.loads(run([HEAPSNAP, "stats", "out.json", "--format", "json", "--limit", "100"],
+                                 cwd=self.dir).stdout)
+        by_file = json.loads(run([HEAPSNAP, "stats", "out.json", "--by", "filename", "--format", "json",
+                                  "--limit", "100"], cwd=self.dir).stdout)
+        self.assertEqual(sum(s["size"] for s in by_line), sum(s["size"] for s in by_file))
+        leaky = [s for s in by_file if s["traceback"][0]["filename"].endswith("leaky.cpp")]
+        self.assertEqual(len(leaky), 1)
+        self.assertEqual(leaky[0]["traceback"][0]["lineno"], 0)
+
+
+class RealPrograms(HeapsnapTestCase):
+    def test_ls(self):
+        self.profile("ls", "-la", "/usr")  # not "/": /proc's link count changes with every process
+        self.assertGreater(len(self.snapshot()["traces"]), 0)
+
+    def test_python(self):
+        self.profile("/usr/bin/python3", "-c", "import json; print(json.dumps({'n': sum(range(10**5))}))")
+
+    def test_sqlite(self):
+        script = ("create table t(id integer primary key, v text);"
+                  "with recursive c(x) as (select 1 union all select x+1 from c where x < 20000)"
+                  " insert into t(v) select printf('row %d', x) from c;"
+                  "create index iv on t(v); select count(*), max(v) from t;")
+        self.profile("sqlite3", ":memory:", stdin=script.encode())
+
+    def test_git(self):
+        if shutil.which("git") is None:
+            self.skipTest("git is not installed")
+        self.profile("git", "--version")
+
+    def test_exit_status_passes_through(self):
+        self.profile("sh", "-c", "echo out; echo err >&2; exit 3")
+
+    def test_stdin_passes_through(self):
+        self.profile("cat", stdin=b"hello\x00world\n")
+
+    def test_killed_by_a_signal_is_reported_as_such(self):
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "k.json"), "--", "sh", "-c", "kill -TERM $$"],
+                     cwd=self.dir)
+        self.assertEqual(result.returncode, -signal.SIGTERM)
+
+    def test_program_not_found(self):
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "n.json"), "--", "/nonexistent/program"],
+                     cwd=self.dir)
+        self.assertEqual(result.returncode, 127)
+        self.assertIn("nonexistent", result.stderr.decode())
+
+    def test_children_write_their_own_snapshots(self):
+        # The root process writes out.json; the two children it starts (fork + exec) write files with
+        # their pid in the name. (Not `sh -c`: dash leaves through _exit, which runs no exit handler.)
+        self.profile("/usr/bin/python3", "-c",
+                     "import subprocess\nfor _ in range(2): subprocess.run(['ls', '/'], stdout=subprocess.DEVNULL)")
+        outputs = sorted(p.name for p in self.dir.iterdir())
+        self.assertIn("out.json", outputs)
+        children = [name for name in outputs if re.fullmatch(r"out\.\d+\.json", name)]
+        self.assertGreaterEqual(len(children), 2, outputs)
+        for name in children:
+            json.loads((self.dir / name).read_text())
+
+    def test_existing_output_is_not_overwritten(self):
+        (self.dir / "keep.json").write_text("precious")
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "keep.json"), "--", "true"], cwd=self.dir)
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual((self.dir / "keep.json").read_text(), "precious")
+
+
+if __name__ == "__main__":
+    unittest.main()
