@@ -21,3 +21,15 @@ message(STATUS "consumer: ${output}")
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "the consumer failed: ${status}: ${output}")
 endif()
+
+# The installed `heapsnap run` finds the installed preload library (no build tree, no HEAPSNAP_PRELOAD).
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=HEAPSNAP_PRELOAD
+                        ${WORK_DIR}/prefix/bin/heapsnap run --quiet -o ${WORK_DIR}/installed.json -- ${WORK_DIR}/build/consumer
+                RESULT_VARIABLE status OUTPUT_QUIET)
+if(NOT status EQUAL 0 OR NOT EXISTS ${WORK_DIR}/installed.json)
+  message(FATAL_ERROR "installed heapsnap run failed: ${status}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/prefix/bin/heapsnap check ${WORK_DIR}/installed.json RESULT_VARIABLE status OUTPUT_QUIET)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "the consumer leaks nothing, yet check exited with ${status}")
+endif()
