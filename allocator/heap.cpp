@@ -249,16 +249,20 @@ Page* page_with_free_block(ThreadHeap* heap, std::size_t cls) noexcept {
   return page == nullptr ? nullptr : heap->current[cls] = page;
 }
 
-void* allocate_from(ThreadHeap* heap, std::size_t cls, std::size_t size, SiteTag site) noexcept {
-  Page* page = page_with_free_block(heap, cls);
-  if (page == nullptr) return nullptr;
-  FreeBlock* block = page->free;
+// Hands out the first free block of a page that has one, tagged. The tag's site is stored last, with
+// release: a heap walk that sees the site also sees the size.
+[[gnu::always_inline]] inline void* pop_block(Page* page, FreeBlock* block, std::size_t size, SiteTag site) noexcept {
   page->free = block->next;
   ++page->used;
   BlockTag& tag = page->tags[page->index_of(block)];
   tag.requested.store(static_cast<std::uint32_t>(size), std::memory_order_relaxed);
   tag.site.store(static_cast<std::uint32_t>(site), std::memory_order_release);
   return block;
+}
+
+void* allocate_from(ThreadHeap* heap, std::size_t cls, std::size_t size, SiteTag site) noexcept {
+  Page* page = page_with_free_block(heap, cls);
+  return page == nullptr ? nullptr : pop_block(page, page->free, size, site);
 }
 
 // Class for an aligned request: the smallest class >= size whose blocks all land on `alignment`
@@ -314,14 +318,7 @@ void* allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept {
     const std::size_t cls = size_class_of(size ? size : 1);
     HeapOpScope scope(state);
     Page* page = heap->current[cls];
-    if (FreeBlock* block = page->free; block != nullptr) [[likely]] {
-      page->free = block->next;
-      ++page->used;
-      BlockTag& tag = page->tags[page->index_of(block)];
-      tag.requested.store(static_cast<std::uint32_t>(size), std::memory_order_relaxed);
-      tag.site.store(static_cast<std::uint32_t>(site), std::memory_order_release);
-      return block;
-    }
+    if (FreeBlock* block = page->free; block != nullptr) [[likely]] return pop_block(page, block, size, site);
   }
   return allocate_slow(size, alignment, site);
 }
