@@ -3,12 +3,20 @@
 #include <stdexcept>
 
 #include "allocator/allocator.h"
+#include "profiler/domain_tracker.h"
 #include "profiler/snapshot_builder.h"
 #include "profiler/stack_capture.h"
 #include "profiler/trace_table.h"
 #include "profiler/tracing.h"
 
 namespace heapsnap {
+namespace {
+
+alloc::BlockInfo to_block_info(const TrackedBlock& block) {
+  return {reinterpret_cast<void*>(block.address), block.size, block.size, block.site};
+}
+
+}  // namespace
 
 void start(unsigned nframe) {
   if (nframe < 1 || nframe > kMaxFrames) throw std::invalid_argument("heapsnap::start: nframe must be in 1..128");
@@ -37,10 +45,26 @@ void reset_peak() noexcept { tracing::reset_peak(); }
 
 void clear_traces() noexcept {
   untrace_all_blocks();
+  untrack_all_blocks();
   tracing::reset_counters();
 }
 
 std::size_t get_tracemalloc_memory() noexcept { return trace_table_bytes() + alloc::metadata_bytes(); }
+
+int track(DomainId domain, std::uintptr_t address, std::size_t size) noexcept {
+  if (!is_tracing()) return -2;
+  const alloc::SiteTag site = tracing::site_for_allocation(1);
+  tracing::account_freed(to_block_info(untrack_block(domain, address)));
+  if (!track_block(domain, address, size, site)) return -1;
+  tracing::account_allocated(site, size);
+  return 0;
+}
+
+int untrack(DomainId domain, std::uintptr_t address) noexcept {
+  if (!is_tracing()) return -2;
+  tracing::account_freed(to_block_info(untrack_block(domain, address)));
+  return 0;
+}
 
 Snapshot take_snapshot() {
   if (!is_tracing()) throw std::runtime_error("heapsnap::take_snapshot: tracing is not started");

@@ -4,6 +4,7 @@
 // it describes allocations made through heapsnap's allocator.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "profiler/snapshot.h"
@@ -31,6 +32,13 @@ HEAPSNAP_API void reset_peak() noexcept;
 HEAPSNAP_API void clear_traces() noexcept;
 // Bytes heapsnap uses for itself: interned stacks and allocator metadata.
 HEAPSNAP_API std::size_t get_tracemalloc_memory() noexcept;
+
+// Traces memory heapsnap's allocator does not see (a custom pool, a GPU buffer, an mmap'd region)
+// under `domain`, attributed to the caller; tracking an address again replaces its trace. Like
+// PyTraceMalloc_Track: 0 on success, -1 when out of memory, -2 when not tracing.
+HEAPSNAP_API int track(DomainId domain, std::uintptr_t address, std::size_t size) noexcept;
+// Forgets such a trace. 0 (also when it was not tracked), or -2 when not tracing.
+HEAPSNAP_API int untrack(DomainId domain, std::uintptr_t address) noexcept;
 
 // A snapshot of every live traced block. Throws std::runtime_error when not tracing.
 HEAPSNAP_API Snapshot take_snapshot();

@@ -11,6 +11,7 @@
 
 #include "allocator/allocator.h"
 #include "profiler/api.h"
+#include "profiler/domain_tracker.h"
 #include "profiler/recursion_guard.h"
 #include "profiler/runtime.h"
 #include "profiler/snapshot_json.h"
@@ -60,17 +61,20 @@ std::filesystem::path output_path() {
   return p.parent_path() / (p.stem().string() + "." + pid + p.extension().string());
 }
 
+// Every lock heapsnap has is held across fork(), in one order, so the child never inherits one held
+// by a thread that does not exist there.
 void before_fork() noexcept {
   snapshot_lock_before_fork();
+  domain_tracker_before_fork();
   trace_table_before_fork();
 }
 void after_fork_in_parent() noexcept {
   trace_table_after_fork();
+  domain_tracker_after_fork();
   snapshot_unlock_after_fork();
 }
 void after_fork_in_child() noexcept {
-  trace_table_after_fork();
-  snapshot_unlock_after_fork();
+  after_fork_in_parent();
   alloc::after_fork_in_child();
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "profiler/domain_tracker.h"
 #include "profiler/recursion_guard.h"
 #include "profiler/symbolizer.h"
 #include "profiler/trace_table.h"
@@ -29,7 +30,12 @@ struct Aggregate {
   std::uint64_t size = 0;
   std::uint64_t count = 0;
 };
-using AggregateKey = std::pair<std::uint32_t, Reachability>;
+struct AggregateKey {
+  DomainId domain;
+  std::uint32_t site;
+  Reachability reachability;
+  auto operator<=>(const AggregateKey&) const = default;
+};
 
 // True for frames in the C++ standard library's headers (std::allocator, vector growth, ...).
 bool in_standard_library(const Frame& frame) {
@@ -92,19 +98,24 @@ Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classi
         if (!is_traced(block.site)) return;
         auto& s = *static_cast<WalkState*>(context);
         const Reachability reachability = *s.classify ? (*s.classify)(block) : Reachability::NotAnalyzed;
-        Aggregate& a = s.aggregates[{static_cast<std::uint32_t>(block.site), reachability}];
+        Aggregate& a = s.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(block.site), reachability}];
         a.size += block.requested;
         ++a.count;
       },
       &state);
+  for (const TrackedBlock& block : tracked_blocks()) {  // memory of other domains: not ours to classify
+    Aggregate& a = state.aggregates[{block.domain, static_cast<std::uint32_t>(block.site), Reachability::NotAnalyzed}];
+    a.size += block.size;
+    ++a.count;
+  }
 
   // Distinct raw stacks can symbolize to the same traceback (an unrolled loop calls from several
   // addresses on one line): merge them so that each traceback, and each trace, appears once.
   std::unordered_map<std::uint32_t, TracebackIndex> index_of_site;
   std::map<std::vector<Frame>, TracebackIndex> index_of_traceback;
-  std::map<std::pair<std::uint32_t, Reachability>, std::size_t> trace_of;
+  std::map<std::tuple<DomainId, std::uint32_t, Reachability>, std::size_t> trace_of;
   for (const auto& [key, aggregate] : state.aggregates) {
-    const auto [site, reachability] = key;
+    const auto [domain, site, reachability] = key;
     auto [it, inserted] = index_of_site.try_emplace(site, TracebackIndex{});
     if (inserted) {
       const TraceRecord* record = trace_record(static_cast<alloc::SiteTag>(site));
@@ -114,8 +125,9 @@ Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classi
       if (is_new) snapshot.tracebacks.push_back(std::move(traceback));
       it->second = known->second;
     }
-    auto [trace, is_new_trace] = trace_of.try_emplace({static_cast<std::uint32_t>(it->second), reachability}, snapshot.traces.size());
-    if (is_new_trace) snapshot.traces.push_back({kDefaultDomain, it->second, 0, 0, reachability});
+    auto [trace, is_new_trace] =
+        trace_of.try_emplace({domain, static_cast<std::uint32_t>(it->second), reachability}, snapshot.traces.size());
+    if (is_new_trace) snapshot.traces.push_back({domain, it->second, 0, 0, reachability});
     snapshot.traces[trace->second].size += aggregate.size;
     snapshot.traces[trace->second].count += aggregate.count;
   }

@@ -512,6 +512,11 @@ Snapshot parse_snapshot_json(std::string_view text, const std::string& source_na
     document = Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& error) {
     fail_parse(error, text, source_name);
+  } catch (const Json::exception& error) {
+    // E.g. out_of_range for a number too large for a double: no position is known.
+    std::string detail = error.what();
+    if (const auto end = detail.find("] "); end != std::string::npos) detail.erase(0, end + 2);
+    throw SnapshotError(source_name, "", "not valid JSON: " + detail);
   }
   return SchemaReader(source_name).snapshot(document);
 }

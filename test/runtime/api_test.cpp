@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <new>
 #include <string>
 #include <thread>
@@ -273,4 +274,38 @@ TEST_CASE("the pmr resource allocates traced, aligned blocks attributed to the c
   bool names_this_line = false;
   for (const auto& frame : traceback->frames) names_this_line |= frame.lineno == line && ends_with(frame.filename, "api_test.cpp");
   CHECK(names_this_line);
+}
+
+TEST_CASE("memory outside the arena is traced under its own domain") {
+  heapsnap::stop();
+  CHECK(heapsnap::track(7, 0x10000, 4096) == -2);  // not tracing
+  Tracing tracing;
+  const auto before = heapsnap::get_traced_memory().current;
+  const std::uint32_t line = __LINE__ + 1;
+  REQUIRE(heapsnap::track(7, 0x10000, 4096) == 0);
+  REQUIRE(heapsnap::track(7, 0x20000, 1000) == 0);
+  REQUIRE(heapsnap::track(9, 0x10000, 50) == 0);  // same address, other domain: a separate trace
+  CHECK(heapsnap::get_traced_memory().current - before == 5146);
+  REQUIRE(heapsnap::track(7, 0x20000, 2000) == 0);  // tracked again: replaced, not added
+  CHECK(heapsnap::get_traced_memory().current - before == 6146);
+
+  {  // scoped: the snapshot and the map are traced too, and must be gone before the next measurement
+  const auto snapshot = heapsnap::take_snapshot();
+  std::map<heapsnap::DomainId, std::pair<std::uint64_t, std::uint64_t>> by_domain;
+  for (const auto& trace : snapshot.traces) {
+    if (trace.domain == heapsnap::kDefaultDomain) continue;
+    by_domain[trace.domain].first += trace.size;
+    by_domain[trace.domain].second += trace.count;
+    CHECK(snapshot.traceback_of(trace).frames[0].lineno >= line);
+    CHECK(snapshot.traceback_of(trace).frames[0].lineno <= line + 5);
+  }
+  CHECK(by_domain[7] == std::pair<std::uint64_t, std::uint64_t>{6096, 2});
+  CHECK(by_domain[9] == std::pair<std::uint64_t, std::uint64_t>{50, 1});
+  }
+
+  CHECK(heapsnap::untrack(7, 0x10000) == 0);
+  CHECK(heapsnap::untrack(7, 0x10000) == 0);  // untracking twice is harmless
+  CHECK(heapsnap::get_traced_memory().current - before == 2050);
+  heapsnap::clear_traces();
+  for (const auto& trace : heapsnap::take_snapshot().traces) CHECK(trace.domain == heapsnap::kDefaultDomain);
 }
