@@ -17,11 +17,11 @@ std::string amounts(std::uint64_t size, std::int64_t size_diff, std::uint64_t co
   return text;
 }
 
-std::string plural_of_group(GroupBy group_by) {
+std::string group_name(GroupBy group_by) {
   switch (group_by) {
-    case GroupBy::Lineno: return "lines";
-    case GroupBy::Filename: return "files";
-    case GroupBy::Traceback: return "tracebacks";
+    case GroupBy::Lineno: return "line";
+    case GroupBy::Filename: return "file";
+    case GroupBy::Traceback: return "traceback";
   }
   return {};
 }
@@ -33,7 +33,7 @@ DiffTextReporter::DiffTextReporter(std::vector<StatisticDiff> differences, Stati
 
 void DiffTextReporter::render(std::ostream& out) const {
   const std::size_t shown = shown_entries(differences_.size(), options_);
-  out << "Top " << shown << " differences by " << plural_of_group(options_.group_by)
+  out << "Top " << shown << (shown == 1 ? " difference" : " differences") << " by " << group_name(options_.group_by)
       << (options_.cumulative ? " (cumulative)" : "") << "\n";
 
   for (std::size_t i = 0; i < shown; ++i) {
