@@ -1,0 +1,207 @@
+// heapsnap run [options] -- PROG [ARGS...]: runs PROG with the preload library, which writes a snapshot
+// when PROG exits. heapsnap exits with PROG's status, or dies of the signal that killed PROG.
+//
+// Environment contract with libheapsnap_preload.so (it reads these):
+//   LD_PRELOAD         our library, prepended to any existing value
+//   HEAPSNAP_OUTPUT    absolute path of the snapshot to write
+//   HEAPSNAP_ROOT_PID  pid of the program heapsnap started; only that process writes HEAPSNAP_OUTPUT,
+//                      its descendants write <stem>.<pid><ext>
+//   HEAPSNAP_DEPTH     frames per allocation stack, 1..128
+//   HEAPSNAP_START     1: trace from the start
+//   HEAPSNAP_LEAKS     1|0: run the leak analysis at exit
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/child_process.h"
+#include "cli/command.h"
+#include "cli/exit_codes.h"
+#include "cli/preload_locator.h"
+
+extern char** environ;
+
+namespace heapsnap::cli {
+namespace {
+
+constexpr int kDefaultDepth = 16;
+constexpr int kMaxDepth = 128;
+
+std::optional<std::string> environment_variable(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
+
+bool path_exists(const std::filesystem::path& path) {
+  std::error_code error;
+  return std::filesystem::exists(std::filesystem::symlink_status(path, error));
+}
+
+// Dies of `signal_number` like the program did, so that the shell sees the same status. No core file:
+// the program's crash is not heapsnap's.
+[[noreturn]] void die_of(int signal_number) {
+  const struct rlimit no_core {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  ::signal(signal_number, SIG_DFL);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal_number);
+  sigprocmask(SIG_UNBLOCK, &only, nullptr);
+  ::raise(signal_number);
+  std::_Exit(128 + signal_number);  // a signal whose default action does not terminate
+}
+
+class RunCommand final : public Command {
+ public:
+  std::string_view name() const override { return "run"; }
+  std::string_view summary() const override {
+    return "Run a program under heapsnap and write a snapshot of its memory when it exits";
+  }
+
+  void configure(CLI::App& app) override {
+    app_ = &app;
+    app.add_option("-o,--output", output_,
+                   "Snapshot file to write (default: heapsnap.<program>.<pid>.json in the current directory)")
+        ->option_text("FILE");
+    app.add_option("--depth", depth_, "Frames recorded per allocation stack, 1-128 (default 16)")
+        ->check(CLI::Range(1, kMaxDepth))
+        ->option_text("N");
+    app.add_flag("--no-leaks", no_leaks_, "Skip the leak analysis at exit: every live block counts as leaked");
+    app.add_flag("--force", force_, "Replace the snapshot file if it exists");
+    app.add_flag("-q,--quiet", quiet_, "Print nothing besides what the program prints");
+    // Options stop at the program's name: "heapsnap run prog -o x" passes -o to prog.
+    app.prefix_command();
+    app.footer("Usage: heapsnap run [OPTIONS] -- PROG [ARGS...]\n"
+               "Exit status: PROG's own; 127 if PROG cannot be found, 126 if it cannot be executed, "
+               "2 on a heapsnap error.");
+  }
+
+  bool takes_program_arguments() const override { return true; }
+  void set_program_arguments(std::vector<std::string> arguments) override {
+    after_separator_ = std::move(arguments);
+    has_separator_ = true;
+  }
+
+  int run() override {
+    const std::vector<std::string> program = program_arguments();
+    const std::filesystem::path library = locate_preload_library(environment_variable("HEAPSNAP_PRELOAD"),
+                                                                 current_executable());
+    if (!output_.empty()) claim_output(output_);
+
+    const ProgramLaunch launch{program, environment(library), "HEAPSNAP_ROOT_PID", "HEAPSNAP_OUTPUT"};
+    std::filesystem::path output = output_;
+    const ProgramOutcome outcome = run_program(launch, [&](pid_t child) -> std::optional<std::string> {
+      // The default name holds the program's pid, known only now; the program waits for the answer.
+      if (output.empty()) {
+        output = default_output(program.front(), child);
+        claim_output(output);
+      }
+      // Absolute: the preload library writes it after the program may have changed directory.
+      const std::string absolute = std::filesystem::absolute(output).string();
+      if (absolute.size() > kMaxLateValue) throw UsageError(output.string() + ": path too long");
+      return absolute;
+    });
+    return report(outcome, program.front(), output);
+  }
+
+ private:
+  std::vector<std::string> program_arguments() const {
+    // prefix_command() leaves the program and its arguments in remaining(); anything after "--"
+    // follows them verbatim ("heapsnap run prog -a -- b" gives prog -a -- b).
+    std::vector<std::string> program = app_->remaining();
+    if (!program.empty() && program.front().starts_with("-")) {
+      throw UsageError("run: unknown option " + program.front() + " (put the program after --)");
+    }
+    if (has_separator_) {
+      if (!program.empty()) program.push_back("--");
+      program.insert(program.end(), after_separator_.begin(), after_separator_.end());
+    }
+    if (program.empty() || program.front().empty()) {
+      throw UsageError("run: missing the program to run: heapsnap run [OPTIONS] -- PROG [ARGS...]");
+    }
+    return program;
+  }
+
+  // Refuses an existing output file unless --force, which removes it now: a snapshot found after the
+  // run must be this run's.
+  void claim_output(const std::filesystem::path& output) const {
+    if (!path_exists(output)) return;
+    if (!force_) throw UsageError(output.string() + ": already exists (use --force to replace it)");
+    std::error_code error;
+    if (std::filesystem::is_directory(output, error)) throw UsageError(output.string() + ": is a directory");
+    if (!std::filesystem::remove(output, error) && error) {
+      throw UsageError(output.string() + ": cannot replace it: " + error.message());
+    }
+  }
+
+  static std::filesystem::path default_output(const std::string& program, pid_t pid) {
+    std::string name = std::filesystem::path(program).filename().string();
+    if (name.empty()) name = "program";
+    return "heapsnap." + name + "." + std::to_string(pid) + ".json";
+  }
+
+  static void set_variable(std::vector<std::string>& environment, const std::string& name, const std::string& value) {
+    std::erase_if(environment, [&](const std::string& entry) { return entry.starts_with(name + "="); });
+    environment.push_back(name + "=" + value);
+  }
+
+  std::vector<std::string> environment(const std::filesystem::path& library) const {
+    std::vector<std::string> result;
+    for (char** entry = environ; *entry != nullptr; ++entry) result.emplace_back(*entry);
+    const std::optional<std::string> existing = environment_variable("LD_PRELOAD");
+    set_variable(result, "LD_PRELOAD",
+                 library.string() + (existing && !existing->empty() ? ":" + *existing : std::string()));
+    set_variable(result, "HEAPSNAP_DEPTH", std::to_string(depth_));
+    set_variable(result, "HEAPSNAP_START", "1");
+    set_variable(result, "HEAPSNAP_LEAKS", no_leaks_ ? "0" : "1");
+    std::erase_if(result, [](const std::string& entry) {
+      return entry.starts_with("HEAPSNAP_ROOT_PID=") || entry.starts_with("HEAPSNAP_OUTPUT=");
+    });
+    return result;
+  }
+
+  int report(const ProgramOutcome& outcome, const std::string& program, const std::filesystem::path& output) const {
+    if (outcome.kind == ProgramOutcome::Kind::NotStarted) {
+      const bool not_found = outcome.value == ENOENT;
+      std::cerr << "heapsnap: error: " << program << ": "
+                << (not_found && program.find('/') == std::string::npos ? "command not found"
+                                                                         : std::strerror(outcome.value))
+                << "\n";
+      return not_found ? kExitNotFound : kExitCannotExecute;
+    }
+    if (!quiet_) {
+      if (path_exists(output)) {
+        std::cerr << "heapsnap: snapshot written to " << output.string() << "\n";
+      } else {
+        std::cerr << "heapsnap: warning: " << program << " left no snapshot at " << output.string()
+                  << " (it may have crashed, been killed, called _exit(), or be statically linked)\n";
+      }
+    }
+    if (outcome.kind == ProgramOutcome::Kind::Signaled) die_of(outcome.value);
+    return outcome.value;
+  }
+
+  CLI::App* app_ = nullptr;
+  std::string output_;
+  int depth_ = kDefaultDepth;
+  bool no_leaks_ = false;
+  bool force_ = false;
+  bool quiet_ = false;
+  std::vector<std::string> after_separator_;
+  bool has_separator_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+
+}  // namespace heapsnap::cli

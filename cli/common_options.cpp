@@ -1,0 +1,39 @@
+#include "cli/common_options.h"
+
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+namespace heapsnap::cli {
+
+void add_format_option(CLI::App& app, OutputFormat& format) {
+  const std::map<std::string, OutputFormat> names{{"text", OutputFormat::Text}, {"json", OutputFormat::Json}};
+  app.add_option("--format", format, "Report format: text or json (default: text)")
+      ->transform(CLI::CheckedTransformer(names))
+      ->option_text("text|json");
+}
+
+void add_statistics_options(CLI::App& app, StatisticsReportOptions& options) {
+  const std::map<std::string, GroupBy> names{
+      {"lineno", GroupBy::Lineno}, {"filename", GroupBy::Filename}, {"traceback", GroupBy::Traceback}};
+  app.add_option("--by", options.group_by,
+                 "Group allocations by source line (lineno, default), file (filename), or whole stack "
+                 "(traceback)")
+      ->transform(CLI::CheckedTransformer(names))
+      ->option_text("lineno|filename|traceback");
+  app.add_option("--limit", options.limit, "Entries to show, the rest summed up (default 10; 0 shows all)")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("N");
+  app.add_flag("--cumulative", options.cumulative,
+               "Count each allocation in every frame of its stack, not only the most recent one");
+}
+
+void check_statistics_options(const StatisticsReportOptions& options) {
+  if (options.cumulative && options.group_by == GroupBy::Traceback) {
+    throw UsageError("--cumulative cannot be used with --by traceback");
+  }
+}
+
+}  // namespace heapsnap::cli
