@@ -1,0 +1,113 @@
+#include "test/unit/snapshot_factory.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace heapsnap::test {
+
+Frame frame(std::string filename, std::uint32_t lineno, std::string function) {
+  Frame result;
+  result.filename = std::move(filename);
+  result.lineno = lineno;
+  result.function = std::move(function);
+  return result;
+}
+
+Traceback stack(std::initializer_list<Frame> frames, std::uint32_t total_nframe) {
+  Traceback traceback;
+  traceback.frames = frames;
+  traceback.total_nframe = std::max<std::uint32_t>(total_nframe, static_cast<std::uint32_t>(frames.size()));
+  return traceback;
+}
+
+namespace {
+
+// Exact equality: Traceback's operator== ignores module, address and total_nframe.
+bool same_in_every_field(const Traceback& a, const Traceback& b) {
+  const auto fields = [](const Frame& f) { return std::tie(f.filename, f.lineno, f.function, f.module, f.address); };
+  return a.total_nframe == b.total_nframe &&
+         std::equal(a.frames.begin(), a.frames.end(), b.frames.begin(), b.frames.end(),
+                    [&](const Frame& x, const Frame& y) { return fields(x) == fields(y); });
+}
+
+}  // namespace
+
+SnapshotBuilder& SnapshotBuilder::traceback_limit(std::uint32_t limit) {
+  snapshot_.traceback_limit = limit;
+  return *this;
+}
+
+SnapshotBuilder& SnapshotBuilder::leak_analysis(bool analysed) {
+  snapshot_.leak_analysis = analysed;
+  return *this;
+}
+
+SnapshotBuilder& SnapshotBuilder::add(DomainId domain, std::uint64_t size, const Traceback& traceback,
+                                      std::uint64_t count, Reachability reachability) {
+  auto& tracebacks = snapshot_.tracebacks;
+  auto found = std::find_if(tracebacks.begin(), tracebacks.end(),
+                            [&](const Traceback& known) { return same_in_every_field(known, traceback); });
+  if (found == tracebacks.end()) found = tracebacks.insert(tracebacks.end(), traceback);
+  Trace trace;
+  trace.domain = domain;
+  trace.traceback = TracebackIndex{static_cast<std::uint32_t>(found - tracebacks.begin())};
+  trace.size = size;
+  trace.count = count;
+  trace.reachability = reachability;
+  snapshot_.traces.push_back(trace);
+  snapshot_.traced_current += size;
+  snapshot_.traced_peak = std::max(snapshot_.traced_peak, snapshot_.traced_current);
+  return *this;
+}
+
+std::pair<Snapshot, Snapshot> create_snapshots() {
+  // raw_traces in CPython list frames most recent first, as heapsnap does; total_nframe 3 or 1.
+  const Traceback a2_b4 = stack({frame("a.py", 2), frame("b.py", 4)}, 3);
+  const Traceback a5_b4 = stack({frame("a.py", 5), frame("b.py", 4)}, 3);
+  const Traceback b1 = stack({frame("b.py", 1)}, 1);
+  const Traceback unknown = stack({frame("<unknown>", 0)}, 1);
+  const Traceback c578 = stack({frame("c.py", 578)}, 1);
+
+  SnapshotBuilder first;
+  first.traceback_limit(2).add(0, 10, a2_b4).add(0, 10, a2_b4).add(0, 10, a2_b4);
+  first.add(1, 2, a5_b4).add(2, 66, b1).add(3, 7, unknown);
+
+  SnapshotBuilder second;
+  second.traceback_limit(2).add(0, 10, a2_b4).add(0, 10, a2_b4).add(0, 10, a2_b4);
+  second.add(2, 2, a5_b4).add(2, 5000, a5_b4).add(4, 400, c578);
+  return {first.build(), second.build()};
+}
+
+Snapshot full_snapshot() {
+  Frame allocate = frame("/src/widget.cpp", 12, "Widget::make(int)");
+  allocate.module = "/usr/bin/demo";
+  allocate.address = 0x401234;
+  Frame caller = frame("/src/main.cpp", 30, "main");
+  caller.module = "/usr/bin/demo";
+  caller.address = 0x401999;
+  Frame same_line_other_call = caller;  // equal identity, other address: must survive the round trip
+  same_line_other_call.address = 0x4019a0;
+  Frame no_line_info = frame("/usr/lib/libfoo.so.1", 0, "foo_alloc");
+  no_line_info.module = "/usr/lib/libfoo.so.1";
+  no_line_info.address = 0xffffffffffffffffULL;
+  Frame from_python = frame("script.py", 7);
+
+  SnapshotBuilder builder;
+  builder.traceback_limit(16).leak_analysis(true);
+  builder.add(0, 4096, stack({allocate, caller}, 7), 2, Reachability::Direct);
+  builder.add(0, 48, stack({allocate, same_line_other_call}, 2), 1, Reachability::Indirect);
+  builder.add(7, 100, stack({no_line_info}), 3, Reachability::Cycle);
+  builder.add(0, 0, stack({from_python}), 1, Reachability::Reachable);
+  builder.add(0, 18446744073709551615ULL, stack({}), 18446744073709551615ULL, Reachability::NotAnalyzed);
+  Snapshot snapshot = builder.build();
+  snapshot.traced_current = 123456789;
+  snapshot.traced_peak = 987654321;
+  snapshot.process.pid = 4242;
+  snapshot.process.argv = {"/usr/bin/demo", "--flag", "ünïcode arg", "quote\"back\\slash\ttab"};
+  snapshot.process.executable = "/usr/bin/demo";
+  snapshot.process.reason = "exit";
+  snapshot.process.unix_time_ms = 1767225600123;
+  return snapshot;
+}
+
+}  // namespace heapsnap::test

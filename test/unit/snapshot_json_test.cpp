@@ -1,0 +1,202 @@
+// The snapshot file: lossless round trip of every field, the documented layout, atomic saving.
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "profiler/snapshot_json.h"
+#include "test/unit/snapshot_factory.h"
+#include "test/unit/temp_directory.h"
+
+using namespace heapsnap;
+using heapsnap::test::full_snapshot;
+using heapsnap::test::TempDirectory;
+
+namespace {
+
+// Every field, unlike Frame's and Traceback's operator== (identity only).
+void require_identical(const Snapshot& a, const Snapshot& b) {
+  CHECK(a.traceback_limit == b.traceback_limit);
+  CHECK(a.traced_current == b.traced_current);
+  CHECK(a.traced_peak == b.traced_peak);
+  CHECK(a.leak_analysis == b.leak_analysis);
+  CHECK(a.process.pid == b.process.pid);
+  CHECK(a.process.argv == b.process.argv);
+  CHECK(a.process.executable == b.process.executable);
+  CHECK(a.process.reason == b.process.reason);
+  CHECK(a.process.unix_time_ms == b.process.unix_time_ms);
+  REQUIRE(a.tracebacks.size() == b.tracebacks.size());
+  for (std::size_t i = 0; i < a.tracebacks.size(); ++i) {
+    const Traceback& x = a.tracebacks[i];
+    const Traceback& y = b.tracebacks[i];
+    CHECK(x.total_nframe == y.total_nframe);
+    REQUIRE(x.frames.size() == y.frames.size());
+    for (std::size_t k = 0; k < x.frames.size(); ++k) {
+      CHECK(x.frames[k].filename == y.frames[k].filename);
+      CHECK(x.frames[k].lineno == y.frames[k].lineno);
+      CHECK(x.frames[k].function == y.frames[k].function);
+      CHECK(x.frames[k].module == y.frames[k].module);
+      CHECK(x.frames[k].address == y.frames[k].address);
+    }
+  }
+  REQUIRE(a.traces.size() == b.traces.size());
+  for (std::size_t i = 0; i < a.traces.size(); ++i) {
+    CHECK(a.traces[i].domain == b.traces[i].domain);
+    CHECK(a.traces[i].traceback == b.traces[i].traceback);
+    CHECK(a.traces[i].size == b.traces[i].size);
+    CHECK(a.traces[i].count == b.traces[i].count);
+    CHECK(a.traces[i].reachability == b.traces[i].reachability);
+  }
+}
+
+std::string to_json(const Snapshot& snapshot) {
+  std::ostringstream out;
+  write_snapshot_json(snapshot, out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot survives a JSON round trip in every field", "[snapshot_json]") {
+  const Snapshot original = full_snapshot();
+  const std::string text = to_json(original);
+  const Snapshot copy = parse_snapshot_json(text, "memory");
+  require_identical(original, copy);
+  CHECK(to_json(copy) == text);  // and writing is deterministic
+
+  std::istringstream in(text);
+  require_identical(original, read_snapshot_json(in, "stream"));
+}
+
+TEST_CASE("an empty snapshot round-trips", "[snapshot_json]") {
+  const Snapshot empty;
+  require_identical(empty, parse_snapshot_json(to_json(empty), "memory"));
+}
+
+TEST_CASE("the JSON layout is the documented one", "[snapshot_json]") {
+  const nlohmann::json document = nlohmann::json::parse(to_json(full_snapshot()));
+  CHECK(document["format"] == "heapsnap-snapshot");
+  CHECK(document["version"] == 1);
+  CHECK(document["traceback_limit"] == 16);
+  CHECK(document["process"]["pid"] == 4242);
+  CHECK(document["process"]["argv"][2] == "ünïcode arg");
+  CHECK(document["process"]["reason"] == "exit");
+  CHECK(document["process"]["unix_time_ms"] == 1767225600123);
+  CHECK(document["memory"]["current"] == 123456789);
+  CHECK(document["memory"]["peak"] == 987654321);
+  CHECK(document["leak_analysis"] == true);
+  // Frames are stored once: widget.cpp:12 is used by two tracebacks but listed one time.
+  int widget_frames = 0;
+  for (const auto& frame : document["frames"]) widget_frames += frame["filename"] == "/src/widget.cpp";
+  CHECK(widget_frames == 1);
+  CHECK(document["frames"][0]["function"] == "Widget::make(int)");
+  CHECK(document["frames"][0]["address"] == "0x401234");
+  CHECK(document["tracebacks"][0]["frames"] == nlohmann::json::array({0, 1}));
+  CHECK(document["tracebacks"][0]["total_nframe"] == 7);
+  CHECK(document["traces"][0]["reachability"] == "direct");
+  CHECK(document["traces"][2]["reachability"] == "cycle");
+  CHECK(document["traces"][2]["domain"] == 7);
+  CHECK(document["traces"][4]["size"] == 18446744073709551615ULL);
+}
+
+TEST_CASE("optional fields take their documented defaults", "[snapshot_json]") {
+  const Snapshot snapshot = parse_snapshot_json(R"({"format": "heapsnap-snapshot", "version": 1,
+      "traceback_limit": 1, "frames": [{"filename": "a.py", "lineno": 3}],
+      "tracebacks": [{"frames": [0]}], "traces": [{"traceback": 0, "size": 5, "count": 1}],
+      "future_field": {"ignored": true}})",
+                                                "minimal");
+  REQUIRE(snapshot.traces.size() == 1);
+  CHECK(snapshot.traces[0].domain == 0);
+  CHECK(snapshot.traces[0].reachability == Reachability::NotAnalyzed);
+  CHECK(snapshot.tracebacks[0].total_nframe == 1);
+  CHECK(snapshot.tracebacks[0].frames[0].function.empty());
+  CHECK(snapshot.tracebacks[0].frames[0].address == 0);
+  CHECK_FALSE(snapshot.leak_analysis);
+  CHECK(snapshot.process.pid == 0);
+}
+
+TEST_CASE("invalid UTF-8 is written as U+FFFD instead of failing", "[snapshot_json]") {
+  Snapshot snapshot;
+  snapshot.process.argv = {"bad\xff byte"};
+  const Snapshot copy = parse_snapshot_json(to_json(snapshot), "memory");
+  CHECK(copy.process.argv[0] == "bad\xEF\xBF\xBD byte");
+}
+
+TEST_CASE("writing a snapshot whose trace names a missing traceback fails", "[snapshot_json]") {
+  Snapshot snapshot = full_snapshot();
+  snapshot.traces[1].traceback = TracebackIndex{99};
+  std::ostringstream out;
+  CHECK_THROWS_WITH(write_snapshot_json(snapshot, out), Catch::Contains("/traces/1/traceback"));
+}
+
+TEST_CASE("save_snapshot writes atomically with mode 0600, load_snapshot reads it back", "[snapshot_json]") {
+  const TempDirectory directory;
+  const auto path = directory / "snap.json";
+  save_snapshot(full_snapshot(), path);
+  require_identical(full_snapshot(), load_snapshot(path));
+  struct stat status {};
+  REQUIRE(::stat(path.c_str(), &status) == 0);
+  CHECK((status.st_mode & 0777) == 0600);
+  // Only the snapshot is left: the temporary file was renamed.
+  CHECK(std::distance(std::filesystem::directory_iterator(directory.path()), {}) == 1);
+
+  // Saving again replaces the file.
+  Snapshot other;
+  other.traceback_limit = 3;
+  save_snapshot(other, path);
+  CHECK(load_snapshot(path).traceback_limit == 3);
+}
+
+TEST_CASE("save_snapshot never follows a symlink planted at its temporary name", "[snapshot_json]") {
+  const TempDirectory directory;
+  const auto path = directory / "snap.json";
+  const auto victim = directory / "victim";
+  heapsnap::test::write_text_file(victim, "precious");
+  // The first temporary names save_snapshot tries in this process.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto planted = directory / (".snap.json.tmp." + std::to_string(::getpid()) + "." + std::to_string(attempt));
+    std::filesystem::create_symlink(victim, planted);
+  }
+  save_snapshot(full_snapshot(), path);
+  CHECK(heapsnap::test::read_text_file(victim) == "precious");
+  CHECK(std::filesystem::is_symlink(directory / (".snap.json.tmp." + std::to_string(::getpid()) + ".0")));
+  require_identical(full_snapshot(), load_snapshot(path));
+}
+
+TEST_CASE("save_snapshot reports a directory it cannot write to", "[snapshot_json]") {
+  const TempDirectory directory;
+  const auto path = directory / "missing-directory" / "snap.json";
+  try {
+    save_snapshot(full_snapshot(), path);
+    FAIL("save_snapshot did not throw");
+  } catch (const SnapshotError& error) {
+    CHECK(error.file() == path.string());
+    CHECK_THAT(error.what(), Catch::Contains("No such file or directory"));
+  }
+}
+
+TEST_CASE("write_file_atomically with ExistingFile::Keep refuses to replace a file", "[snapshot_json]") {
+  const TempDirectory directory;
+  const auto path = directory / "report.txt";
+  write_file_atomically(path, [](std::ostream& out) { out << "first"; }, ExistingFile::Keep);
+  CHECK_THROWS_WITH(write_file_atomically(path, [](std::ostream& out) { out << "second"; }, ExistingFile::Keep),
+                    Catch::Contains("already exists"));
+  CHECK(heapsnap::test::read_text_file(path) == "first");
+  CHECK(std::distance(std::filesystem::directory_iterator(directory.path()), {}) == 1);  // no temporary left
+  write_file_atomically(path, [](std::ostream& out) { out << "third"; }, ExistingFile::Replace);
+  CHECK(heapsnap::test::read_text_file(path) == "third");
+}
+
+TEST_CASE("a failing writer leaves neither the file nor a temporary", "[snapshot_json]") {
+  const TempDirectory directory;
+  const auto path = directory / "out.json";
+  CHECK_THROWS_AS(write_file_atomically(path, [](std::ostream&) { throw std::runtime_error("boom"); },
+                                        ExistingFile::Replace),
+                  std::runtime_error);
+  CHECK(std::filesystem::is_empty(directory.path()));
+}
