@@ -70,7 +70,8 @@ class RunCommand final : public Command {
   void configure(CLI::App& app) override {
     app_ = &app;
     app.add_option("-o,--output", output_,
-                   "Snapshot file to write (default: heapsnap.<program>.<pid>.json in the current directory)")
+                   "Snapshot file to write; %p becomes the program's pid (default: "
+                   "heapsnap.<program>.<pid>.json in the current directory)")
         ->option_text("FILE");
     app.add_option("--depth", depth_, "Frames recorded per allocation stack, 1-128 (default 16)")
         ->check(CLI::Range(1, kMaxDepth))
@@ -95,14 +96,16 @@ class RunCommand final : public Command {
     const std::vector<std::string> program = program_arguments();
     const std::filesystem::path library = locate_preload_library(environment_variable("HEAPSNAP_PRELOAD"),
                                                                  current_executable());
-    if (!output_.empty()) claim_output(output_);
+    const bool named_by_pid = output_.empty() || output_.find("%p") != std::string::npos;
+    if (!named_by_pid) claim_output(output_);
 
     const ProgramLaunch launch{program, environment(library), "HEAPSNAP_ROOT_PID", "HEAPSNAP_OUTPUT"};
     std::filesystem::path output = output_;
     const ProgramOutcome outcome = run_program(launch, [&](pid_t child) -> std::optional<std::string> {
-      // The default name holds the program's pid, known only now; the program waits for the answer.
-      if (output.empty()) {
-        output = default_output(program.front(), child);
+      // A name holding the program's pid is only known now; the program waits for it.
+      if (named_by_pid) {
+        output = output_.empty() ? default_output(program.front(), child)
+                                 : std::filesystem::path(expand_pid(output_, child));
         claim_output(output);
       }
       // Absolute: the preload library writes it after the program may have changed directory.
@@ -132,8 +135,13 @@ class RunCommand final : public Command {
   }
 
   // Refuses an existing output file unless --force, which removes it now: a snapshot found after the
-  // run must be this run's.
+  // run must be this run's. A missing directory is refused too: the program would run for nothing.
   void claim_output(const std::filesystem::path& output) const {
+    const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
+    std::error_code status_error;
+    if (!std::filesystem::is_directory(directory, status_error)) {
+      throw UsageError(output.string() + ": cannot write the snapshot: " + directory.string() + " is not a directory");
+    }
     if (!path_exists(output)) return;
     if (!force_) throw UsageError(output.string() + ": already exists (use --force to replace it)");
     std::error_code error;
@@ -141,6 +149,15 @@ class RunCommand final : public Command {
     if (!std::filesystem::remove(output, error) && error) {
       throw UsageError(output.string() + ": cannot replace it: " + error.message());
     }
+  }
+
+  // "%p" becomes the program's pid, as the preload library does for HEAPSNAP_OUTPUT.
+  static std::string expand_pid(std::string pattern, pid_t pid) {
+    const std::string text = std::to_string(pid);
+    for (std::size_t at = pattern.find("%p"); at != std::string::npos; at = pattern.find("%p", at + text.size())) {
+      pattern.replace(at, 2, text);
+    }
+    return pattern;
   }
 
   static std::filesystem::path default_output(const std::string& program, pid_t pid) {

@@ -43,6 +43,7 @@ std::filesystem::path locate_preload_library(const std::optional<std::string>& e
   const std::vector<std::filesystem::path> candidates = {
       bin_directory / ".." / "lib" / kPreloadLibraryName,
       bin_directory / HEAPSNAP_BINDIR_TO_LIBDIR / "heapsnap" / kPreloadLibraryName,
+      bin_directory / HEAPSNAP_BINDIR_TO_LIBDIR / kPreloadLibraryName,
   };
   std::string tried;
   for (const std::filesystem::path& candidate : candidates) {

@@ -2,8 +2,9 @@
 // Finds libheapsnap_preload.so for `heapsnap run`, in this order:
 //  1. $HEAPSNAP_PRELOAD, when set and not empty (an error if it names no file);
 //  2. <directory of heapsnap>/../lib/libheapsnap_preload.so: the build tree (build/bin, build/lib);
-//  3. <directory of heapsnap>/<bindir-to-libdir>/heapsnap/libheapsnap_preload.so: the installed layout,
-//     the relative path computed by CMake from the install directories.
+//  3. <directory of heapsnap>/<bindir-to-libdir>/heapsnap/libheapsnap_preload.so, then
+//     <directory of heapsnap>/<bindir-to-libdir>/libheapsnap_preload.so: the installed layout, the
+//     relative path computed by CMake from the install directories (e.g. "../lib/x86_64-linux-gnu").
 
 #include <filesystem>
 #include <optional>

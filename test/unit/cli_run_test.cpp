@@ -92,6 +92,27 @@ TEST_CASE("run names the default snapshot after the program and its pid", "[cli]
   CHECK((status.st_mode & 0777) == 0600);
 }
 
+TEST_CASE("run expands %p in -o to the program's pid", "[cli][run]") {
+  TempDirectory directory;
+  const ProcessResult result = run_heapsnap({"run", "-o", "out.%p.json", "--", kProgram}, in_directory(directory));
+  CHECK(result.exit_code == 0);
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path())) files.push_back(entry.path());
+  REQUIRE(files.size() == 1);
+  const std::string expected = "out." + std::to_string(load_snapshot(files[0]).process.pid) + ".json";
+  CHECK(files[0].filename() == expected);
+  CHECK(result.err == "heapsnap: snapshot written to " + expected + "\n");
+}
+
+TEST_CASE("run refuses an output directory that does not exist, before running anything", "[cli][run]") {
+  TempDirectory directory;
+  const ProcessResult result =
+      run_heapsnap({"run", "-o", "missing/out.json", "--", kProgram, "0", "ran"}, in_directory(directory));
+  CHECK(result.exit_code == 2);
+  CHECK(result.err == "heapsnap: error: missing/out.json: cannot write the snapshot: missing is not a directory\n");
+  CHECK_FALSE(std::filesystem::exists(directory / "ran"));
+}
+
 TEST_CASE("run takes the program's options as the program's", "[cli][run]") {
   TempDirectory directory;
   // After "--", and without it: everything from the program's name on belongs to the program,
@@ -201,9 +222,10 @@ TEST_CASE("run reports a preload library it cannot find", "[cli][run]") {
 }
 
 TEST_CASE("run finds the library in the build tree and in the installed layout", "[cli][run]") {
-  // bin/../lib is the build tree; bin/<bindir-to-libdir>/heapsnap the installed layout.
+  // bin/../lib is the build tree; bin/<bindir-to-libdir>[/heapsnap] the installed layouts.
   for (const std::filesystem::path& library_directory :
-       {std::filesystem::path("bin/../lib"), std::filesystem::path("bin") / HEAPSNAP_BINDIR_TO_LIBDIR / "heapsnap"}) {
+       {std::filesystem::path("bin/../lib"), std::filesystem::path("bin") / HEAPSNAP_BINDIR_TO_LIBDIR / "heapsnap",
+        std::filesystem::path("bin") / HEAPSNAP_BINDIR_TO_LIBDIR}) {
     INFO("library in " << library_directory);
     TempDirectory prefix;
     std::filesystem::create_directories(prefix / "bin");
