@@ -439,16 +439,12 @@ class FileDescriptor {
   explicit FileDescriptor(int fd) : fd_(fd) {}
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { reset(); }
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   int get() const { return fd_; }
   // Closes now and reports close's error, which for a written file can be the write error.
-  int close() {
-    const int result = ::close(std::exchange(fd_, -1));
-    return result;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  }
+  int close() { return ::close(std::exchange(fd_, -1)); }
 
  private:
   int fd_;
