@@ -33,6 +33,25 @@ struct Trace {
   Reachability reachability = Reachability::NotAnalyzed;
 };
 
+// A reference cycle found by a collector: blocks that point at each other (a strongly connected
+// component of the pointer graph with two or more members, or one member that points to itself).
+struct CycleMember {
+  std::uint64_t address = 0;   // block start in the profiled process
+  std::uint64_t size = 0;      // bytes requested
+  TracebackIndex traceback{};  // allocation site (an empty traceback when the block was untraced)
+};
+struct CycleEdge {
+  std::uint32_t from = 0;    // index into members: the block holding the pointer
+  std::uint32_t to = 0;      // index into members: the block pointed to
+  std::uint64_t offset = 0;  // byte offset of the pointer inside `from`
+};
+struct Cycle {
+  std::vector<CycleMember> members;
+  std::vector<CycleEdge> edges;
+  std::uint64_t bytes = 0;   // sum of the members' sizes
+  bool reachable = false;    // still reachable from a root: not a leak, listed on request only
+};
+
 struct ProcessInfo {
   std::int64_t pid = 0;
   std::vector<std::string> argv;
@@ -48,6 +67,8 @@ struct Snapshot {
   std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken
   std::uint64_t traced_peak = 0;      // peak of traced bytes since start() or reset_peak()
   bool leak_analysis = false;         // traces carry a Reachability other than NotAnalyzed
+  std::vector<Cycle> cycles;          // reference cycles the leak analysis found (unreachable ones, and
+                                      // reachable ones when asked for)
   ProcessInfo process;
 
   const Traceback& traceback_of(const Trace& trace) const {
