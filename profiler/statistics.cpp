@@ -15,11 +15,6 @@ Frame frame_of_file(std::string filename) {
   return frame;
 }
 
-const std::vector<Frame>& analysed_frames(const Traceback& traceback) {
-  static const std::vector<Frame> kUnknownStack{frame_of_file("<unknown>")};
-  return traceback.frames.empty() ? kUnknownStack : traceback.frames;
-}
-
 struct TracebackLess {
   bool operator()(const Traceback& a, const Traceback& b) const { return compare_tracebacks(a, b) < 0; }
 };
@@ -197,6 +192,11 @@ std::vector<PatternToken> compile_pattern(const std::u32string& pattern) {
 }
 
 }  // namespace
+
+const std::vector<Frame>& analysed_frames(const Traceback& traceback) {
+  static const std::vector<Frame> kUnknownStack{frame_of_file("<unknown>")};
+  return traceback.frames.empty() ? kUnknownStack : traceback.frames;
+}
 
 std::strong_ordering compare_tracebacks(const Traceback& a, const Traceback& b) {
   return std::lexicographical_compare_three_way(a.frames.rbegin(), a.frames.rend(), b.frames.rbegin(),

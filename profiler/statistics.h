@@ -88,6 +88,9 @@ bool frame_matches(const Filter& filter, const Frame& frame);
 // tracemalloc's Filter._match_traceback: does `filter` keep a trace with this stack (domain ignored)?
 bool traceback_matches(const Filter& filter, const Traceback& traceback);
 
+// The frames tracemalloc analyses for `traceback`: its own, or one "<unknown>":0 frame when it has none.
+const std::vector<Frame>& analysed_frames(const Traceback& traceback);
+
 // Orders tracebacks as tracemalloc does: the frame sequences compared oldest frame first, lexicographically.
 std::strong_ordering compare_tracebacks(const Traceback& a, const Traceback& b);
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "reporters/format_size.h"
+#include "profiler/format_size.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {

@@ -1,6 +1,6 @@
 #include "reporters/leak_gate.h"
 
-#include "reporters/format_size.h"
+#include "profiler/format_size.h"
 
 namespace heapsnap {
 

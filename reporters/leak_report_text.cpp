@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "reporters/format_size.h"
+#include "profiler/format_size.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {

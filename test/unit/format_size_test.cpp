@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "reporters/format_size.h"
+#include "profiler/format_size.h"
 
 using heapsnap::format_size;
 

@@ -1,4 +1,4 @@
-#include "reporters/format_size.h"
+#include "profiler/format_size.h"
 
 #include <array>
 #include <cmath>
