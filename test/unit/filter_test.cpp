@@ -95,6 +95,13 @@ TEST_CASE("Filter matches a frame by file and optional line", "[filter]") {
   CHECK_FALSE(match_frame(true, "abc", "12356", 0));
   CHECK_FALSE(match_frame(false, "abc", "abc", 5));
   CHECK(match_frame(false, "abc", "12356", 10));
+  CHECK(match_frame(true, "abc", "abc", 10));
+  CHECK_FALSE(match_frame(true, "abc", "12356", 5));
+  CHECK_FALSE(match_frame(true, "abc", "12356", 10));
+  CHECK_FALSE(match_frame(false, "abc", "abc", 0));
+  CHECK_FALSE(match_frame(false, "abc", "abc", 10));
+  CHECK(match_frame(false, "abc", "12356", 0));
+  CHECK(match_frame(false, "abc", "12356", 5));
   // Line number > 0.
   CHECK_FALSE(match_frame(true, "abc", "abc", 0, 5));
   CHECK(match_frame(true, "abc", "abc", 5, 5));
@@ -103,11 +110,18 @@ TEST_CASE("Filter matches a frame by file and optional line", "[filter]") {
   CHECK(match_frame(false, "abc", "abc", 0, 5));
   CHECK_FALSE(match_frame(false, "abc", "abc", 5, 5));
   CHECK(match_frame(false, "abc", "12356", 5, 5));
+  CHECK(match_frame(false, "abc", "abc", 10, 5));
+  CHECK(match_frame(false, "abc", "12356", 0, 5));
+  CHECK(match_frame(false, "abc", "12356", 10, 5));
   // Line number 0 is a line like any other.
   CHECK(match_frame(true, "abc", "abc", 0, 0));
   CHECK_FALSE(match_frame(true, "abc", "abc", 5, 0));
   CHECK_FALSE(match_frame(false, "abc", "abc", 0, 0));
   CHECK(match_frame(false, "abc", "abc", 5, 0));
+  CHECK_FALSE(match_frame(true, "abc", "abc", 10, 0));
+  CHECK_FALSE(match_frame(true, "abc", "12356", 0, 0));
+  CHECK(match_frame(false, "abc", "abc", 10, 0));
+  CHECK(match_frame(false, "abc", "12356", 0, 0));
   // File names.
   CHECK_FALSE(match_frame(true, "abc", "<unknown>", 0));
   CHECK(match_frame(false, "abc", "<unknown>", 0));
@@ -136,6 +150,10 @@ TEST_CASE("fnmatch follows Python's rules", "[filter]") {
   CHECK_FALSE(fnmatch("abcbdefef", "a*bd*eg"));
   CHECK_FALSE(fnmatch("aBC", "ABc"));  // case-sensitive, as on POSIX
   CHECK_FALSE(fnmatch("a/b", "a\\b"));
+  CHECK_FALSE(fnmatch("aBcDe", "Ab*dE"));
+  CHECK_FALSE(fnmatch("a\\b", "a/b"));
+  CHECK_FALSE(fnmatch("a/b\\c", "a\\b/c"));
+  CHECK_FALSE(fnmatch("a/b/c", "a\\b\\c"));
   // '*' crosses '/', '?' is one character (one code point, not one byte).
   CHECK(fnmatch("/usr/include/c++/12/bits/vector.tcc", "/usr/*"));
   CHECK(fnmatch("src/a/b/c.cpp", "*.cpp"));
@@ -158,6 +176,8 @@ TEST_CASE("a .pyc file counts as its .py source", "[filter]") {
   CHECK(match_frame(true, "a.py", "a.pyc", 0));
   CHECK(match_frame(true, "a.pyc", "a.py", 0));
   CHECK_FALSE(match_frame(true, "a.py", "a.pyo", 0));
+  CHECK_FALSE(match_frame(true, "a.PY", "a.pyc", 0));  // case-sensitive, as on POSIX
+  CHECK_FALSE(match_frame(true, "a.PYC", "a.py", 0));
 }
 
 TEST_CASE("Filter on the most recent frame or on all frames", "[filter]") {

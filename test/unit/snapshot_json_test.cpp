@@ -200,3 +200,29 @@ TEST_CASE("a failing writer leaves neither the file nor a temporary", "[snapshot
                   std::runtime_error);
   CHECK(std::filesystem::is_empty(directory.path()));
 }
+
+TEST_CASE("dump and load keep traces, traceback_limit and total_nframe, as in test_tracemalloc", "[snapshot_json]") {
+  // CPython's TestTracemallocEnabled.test_snapshot (dump/load give equal traces) and
+  // TestSnapshot.test_create_snapshot (a 1-frame traceback of a 10-frame stack, limit 5).
+  const TempDirectory directory;
+  const auto [snapshot, snapshot2] = heapsnap::test::create_snapshots();
+  save_snapshot(snapshot, directory / "snapshot.json");
+  const Snapshot loaded = load_snapshot(directory / "snapshot.json");
+  require_identical(loaded, snapshot);
+  CHECK(loaded.traceback_limit == 2);
+
+  const Snapshot created = heapsnap::test::SnapshotBuilder()
+                               .traceback_limit(5)
+                               .add(0, 5, heapsnap::test::stack({heapsnap::test::frame("a.py", 2)}, 10))
+                               .build();
+  save_snapshot(created, directory / "created.json");
+  const Snapshot reloaded = load_snapshot(directory / "created.json");
+  CHECK(reloaded.traceback_limit == 5);
+  REQUIRE(reloaded.traces.size() == 1);
+  CHECK(reloaded.traces[0].size == 5);
+  const Traceback& traceback = reloaded.traceback_of(reloaded.traces[0]);
+  CHECK(traceback.total_nframe == 10);
+  REQUIRE(traceback.frames.size() == 1);
+  CHECK(traceback.frames[0].filename == "a.py");
+  CHECK(traceback.frames[0].lineno == 2);
+}
