@@ -2,20 +2,11 @@
 
 #include <string>
 
-#include "profiler/format_size.h"
+#include "profiler/text_forms.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {
 namespace {
-
-std::string signed_count(std::int64_t value) { return (value >= 0 ? "+" : "") + std::to_string(value); }
-
-std::string amounts(std::uint64_t size, std::int64_t size_diff, std::uint64_t count, std::int64_t count_diff) {
-  std::string text = "size=" + format_size(size) + " (" + format_size(size_diff, true) + "), count=" +
-                     std::to_string(count) + " (" + signed_count(count_diff) + ")";
-  if (count != 0) text += ", average=" + format_size(static_cast<double>(size) / static_cast<double>(count));
-  return text;
-}
 
 std::string group_name(GroupBy group_by) {
   switch (group_by) {
@@ -39,7 +30,7 @@ void DiffTextReporter::render(std::ostream& out) const {
   for (std::size_t i = 0; i < shown; ++i) {
     const StatisticDiff& diff = differences_[i];
     out << "#" << (i + 1) << ": ";
-    const std::string text = amounts(diff.size, diff.size_diff, diff.count, diff.count_diff);
+    const std::string text = format_amounts(diff.size, diff.size_diff, diff.count, diff.count_diff);
     if (options_.group_by == GroupBy::Traceback) {
       out << text << "\n";
       for (const Frame& frame : diff.traceback.frames) out << "    " << format_frame(frame) << "\n";
@@ -66,11 +57,11 @@ void DiffTextReporter::render(std::ostream& out) const {
   }
   if (shown < differences_.size()) {
     out << (differences_.size() - shown) << " other: "
-        << amounts(other.size, other.size_diff, other.count, other.count_diff) << "\n";
+        << format_amounts(other.size, other.size_diff, other.count, other.count_diff) << "\n";
   }
   // In cumulative mode a block is counted once per frame, so a sum over groups means nothing.
   if (!options_.cumulative) {
-    out << "Total: " << amounts(total.size, total.size_diff, total.count, total.count_diff) << "\n";
+    out << "Total: " << format_amounts(total.size, total.size_diff, total.count, total.count_diff) << "\n";
   }
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "profiler/format_size.h"
+#include "profiler/text_forms.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {
@@ -15,12 +16,6 @@ std::string plural_of_group(GroupBy group_by, std::size_t n) {
     case GroupBy::Traceback: return n == 1 ? "traceback" : "tracebacks";
   }
   return {};
-}
-
-std::string amounts(std::uint64_t size, std::uint64_t count) {
-  std::string text = format_size(size) + ", count=" + std::to_string(count);
-  if (count != 0) text += ", average=" + format_size(static_cast<double>(size) / static_cast<double>(count));
-  return text;
 }
 
 }  // namespace
@@ -37,7 +32,7 @@ void TopTextReporter::render(std::ostream& out) const {
     const Statistic& statistic = statistics_[i];
     out << "#" << (i + 1) << ": ";
     if (options_.group_by == GroupBy::Traceback) {
-      out << amounts(statistic.size, statistic.count) << "\n";
+      out << format_amounts(statistic.size, statistic.count) << "\n";
       for (const Frame& frame : statistic.traceback.frames) out << "    " << format_frame(frame) << "\n";
       if (const std::string note = format_truncation(statistic.traceback); !note.empty()) {
         out << "    " << note << "\n";
@@ -46,7 +41,7 @@ void TopTextReporter::render(std::ostream& out) const {
       // Grouped by line or file, the key is a single frame.
       const std::string where =
           statistic.traceback.frames.empty() ? "<unknown>" : format_frame(statistic.traceback.frames.front());
-      out << where << ": " << amounts(statistic.size, statistic.count) << "\n";
+      out << where << ": " << format_amounts(statistic.size, statistic.count) << "\n";
     }
   }
 
@@ -57,8 +52,7 @@ void TopTextReporter::render(std::ostream& out) const {
     other_count += statistics_[i].count;
   }
   if (shown < statistics_.size()) {
-    out << (statistics_.size() - shown) << " other: " << format_size(other_size) << ", count=" << other_count
-        << "\n";
+    out << (statistics_.size() - shown) << " other: " << format_amounts(other_size, other_count) << "\n";
   }
   // In cumulative mode a block is counted once per frame, so a sum over groups means nothing.
   if (!options_.cumulative) {

@@ -1,9 +1,10 @@
 #pragma once
-// The text "top" report, like tracemalloc's display_top recipe:
+// The text "top" report, like tracemalloc's display_top recipe with each entry in the form of
+// Statistic.__str__ (the key printed with its function, see frame_format.h):
 //   Top 10 lines
-//   #1: src/widget.cpp:12 (make_widget): 12.3 KiB, count=3, average=4.1 KiB
+//   #1: src/widget.cpp:12 (make_widget): size=12.3 KiB, count=3, average=4198 B
 //   ...
-//   4 other: 1.2 KiB
+//   4 other: size=1.2 KiB, count=7, average=176 B
 //   Total allocated size: 14.5 KiB
 // With GroupBy::Traceback each entry is followed by its whole stack, most recent frame first.
 

@@ -127,9 +127,9 @@ TEST_CASE("heapsnap stats prints the top sites", "[cli]") {
   CHECK(text.exit_code == 0);
   CHECK(text.out ==
         "Top 2 lines\n"
-        "#1: b.py:1: 66 B, count=1, average=66 B\n"
-        "#2: a.py:2: 30 B, count=3, average=10 B\n"
-        "2 other: 9 B, count=2\n"
+        "#1: b.py:1: size=66 B, count=1, average=66 B\n"
+        "#2: a.py:2: size=30 B, count=3, average=10 B\n"
+        "2 other: size=9 B, count=2, average=4 B\n"
         "Total allocated size: 105 B\n");
   CHECK(text.err.empty());
 

@@ -50,9 +50,9 @@ TEST_CASE("top report by line, like display_top", "[reporters]") {
   const TopTextReporter reporter(statistics(snapshot, GroupBy::Lineno), options(GroupBy::Lineno, 2));
   CHECK(render(reporter) ==
         "Top 2 lines\n"
-        "#1: b.py:1: 66 B, count=1, average=66 B\n"
-        "#2: a.py:2: 30 B, count=3, average=10 B\n"
-        "2 other: 9 B, count=2\n"
+        "#1: b.py:1: size=66 B, count=1, average=66 B\n"
+        "#2: a.py:2: size=30 B, count=3, average=10 B\n"
+        "2 other: size=9 B, count=2, average=4 B\n"
         "Total allocated size: 105 B\n");
 }
 
@@ -64,8 +64,8 @@ TEST_CASE("top report shows native functions and KiB sizes", "[reporters]") {
   const TopTextReporter reporter(statistics(snapshot, GroupBy::Lineno), options(GroupBy::Lineno, 10));
   CHECK(render(reporter) ==
         "Top 2 lines\n"
-        "#1: src/widget.cpp:12 (make_widget): 12.3 KiB, count=3, average=4198 B\n"
-        "#2: /lib/libx.so (x_alloc): 100 B, count=1, average=100 B\n"
+        "#1: src/widget.cpp:12 (make_widget): size=12.3 KiB, count=3, average=4198 B\n"
+        "#2: /lib/libx.so (x_alloc): size=100 B, count=1, average=100 B\n"
         "Total allocated size: 12.4 KiB\n");
 }
 
@@ -74,13 +74,13 @@ TEST_CASE("top report by traceback prints the whole stack", "[reporters]") {
   const TopTextReporter reporter(statistics(snapshot2, GroupBy::Traceback), options(GroupBy::Traceback, 0));
   CHECK(render(reporter) ==
         "Top 3 tracebacks\n"
-        "#1: 5002 B, count=2, average=2501 B\n"
+        "#1: size=5002 B, count=2, average=2501 B\n"
         "    a.py:5\n"
         "    b.py:4\n"
         "    ... 1 older frame not captured\n"
-        "#2: 400 B, count=1, average=400 B\n"
+        "#2: size=400 B, count=1, average=400 B\n"
         "    c.py:578\n"
-        "#3: 30 B, count=3, average=10 B\n"
+        "#3: size=30 B, count=3, average=10 B\n"
         "    a.py:2\n"
         "    b.py:4\n"
         "    ... 1 older frame not captured\n"
@@ -92,7 +92,7 @@ TEST_CASE("cumulative top report has no meaningless total", "[reporters]") {
   const std::string text =
       render(TopTextReporter(statistics(snapshot, GroupBy::Filename, true), options(GroupBy::Filename, 10, true)));
   CHECK_THAT(text, Catch::StartsWith("Top 3 files (cumulative"));
-  CHECK_THAT(text, Catch::Contains("#1: b.py: 98 B, count=5, average=20 B\n"));
+  CHECK_THAT(text, Catch::Contains("#1: b.py: size=98 B, count=5, average=20 B\n"));
   CHECK_THAT(text, !Catch::Contains("Total"));
 }
 
