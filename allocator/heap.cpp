@@ -251,8 +251,11 @@ Page* page_with_free_block(ThreadHeap* heap, std::size_t cls) noexcept {
 
 // Hands out the first free block of a page that has one, tagged. The tag's site is stored last, with
 // release: a heap walk that sees the site also sees the size.
+// The block's free-list link is cleared: left in place, it would point at the next free block, and a
+// conservative leak scan would take it for a reference from the program.
 [[gnu::always_inline]] inline void* pop_block(Page* page, FreeBlock* block, std::size_t size, SiteTag site) noexcept {
   page->free = block->next;
+  block->next = nullptr;
   ++page->used;
   BlockTag& tag = page->tags[page->index_of(block)];
   tag.requested.store(static_cast<std::uint32_t>(size), std::memory_order_relaxed);

@@ -1,15 +1,14 @@
-// Links the collector into the preload runtime: the exit snapshot classifies leaks by reachability.
+// Links the collector into the preload runtime: the exit snapshot classifies leaks by reachability
+// and reports reference cycles.
 
-#include <memory>
-
-#include "collector/reachability.h"
+#include "collector/leak_findings.h"
 #include "profiler/runtime.h"
 
 namespace {
 
-heapsnap::BlockClassifier analyze_at_exit() {
-  auto result = std::make_shared<heapsnap::collector::ReachabilityResult>(heapsnap::collector::analyze_reachability());
-  return [result](const heapsnap::alloc::BlockInfo& block) { return result->of(block.address); };
+[[gnu::noinline]] heapsnap::LeakFindings analyze_at_exit() {
+  HEAPSNAP_SCAN_ENTRY(stack_low);
+  return heapsnap::collector::to_findings(heapsnap::collector::analyze_leaks_from(stack_low));
 }
 
 [[gnu::constructor]] void register_exit_analysis() noexcept { heapsnap::set_exit_leak_analysis(analyze_at_exit); }

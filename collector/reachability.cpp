@@ -2,141 +2,195 @@
 
 #include <link.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
-#include <vector>
+#include <functional>
+
+#include "allocator/segment_map.h"
+#include "collector/memory_map.h"
+#include "collector/stop_the_world.h"
+#include "profiler/recursion_guard.h"
 
 namespace heapsnap::collector {
 namespace {
 
-struct Block {
-  const std::byte* address;
-  std::size_t scan_bytes;  // the requested size: bytes past it are stale and would invent pointers
-  Reachability state;
+constexpr std::size_t kRedZone = 128;  // x86-64 leaf functions may use 128 bytes below the stack pointer
+
+struct RootRange {
+  const void* begin;
+  std::size_t bytes;
+  Referrer::Kind kind;
+  std::string where;
 };
 
-struct Graph {
-  std::vector<Block> blocks;
-  std::unordered_map<const void*, std::uint32_t> index_of;  // block start -> index
-
-  // The block holding `word`, if `word` points into a live non-internal block.
-  Block* target(std::uintptr_t word) {
-    if (word < 4096) return nullptr;
-    const alloc::BlockInfo block = alloc::find_block(reinterpret_cast<const void*>(word));
-    if (block.site == alloc::SiteTag::Free) return nullptr;
-    const auto it = index_of.find(block.address);
-    return it == index_of.end() ? nullptr : &blocks[it->second];
-  }
-};
-
-template <typename Visit>
-void for_each_word(const void* begin, std::size_t bytes, Visit&& visit) {
-  auto first = (reinterpret_cast<std::uintptr_t>(begin) + 7) & ~std::uintptr_t{7};
-  const auto last = reinterpret_cast<std::uintptr_t>(begin) + bytes;
-  for (; first + sizeof(std::uintptr_t) <= last; first += sizeof(std::uintptr_t))
-    visit(*reinterpret_cast<const std::uintptr_t*>(first));
-}
-
-class Marker {
- public:
-  explicit Marker(Graph& graph) : graph_(graph) {}
-
-  void scan_root(const void* begin, std::size_t bytes) {
-    for_each_word(begin, bytes, [&](std::uintptr_t word) { reach(word); });
-    drain();
-  }
-
- private:
-  void reach(std::uintptr_t word) {
-    Block* block = graph_.target(word);
-    if (block == nullptr || block->state == Reachability::Reachable) return;
-    block->state = Reachability::Reachable;
-    work_.push_back(block);
-  }
-  void drain() {  // iterative: a 100k-node list must not overflow the stack
-    while (!work_.empty()) {
-      const Block* block = work_.back();
-      work_.pop_back();
-      for_each_word(block->address, block->scan_bytes, [&](std::uintptr_t word) { reach(word); });
-    }
-  }
-  Graph& graph_;
-  std::vector<Block*> work_;
-};
-
-struct ModuleRootsContext {
-  Marker* marker;
-};
-
-int scan_module(dl_phdr_info* info, std::size_t, void* data) {
-  auto* marker = static_cast<ModuleRootsContext*>(data)->marker;
+int collect_module_roots(dl_phdr_info* info, std::size_t, void* data) {
+  auto& roots = *static_cast<std::vector<RootRange>*>(data);
+  const std::string module = info->dlpi_name != nullptr && *info->dlpi_name != '\0' ? info->dlpi_name : "<main program>";
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];
     if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) != 0)
-      marker->scan_root(reinterpret_cast<const void*>(info->dlpi_addr + segment.p_vaddr), segment.p_memsz);
+      roots.push_back({reinterpret_cast<const void*>(info->dlpi_addr + segment.p_vaddr), segment.p_memsz, Referrer::Kind::Global, module});
     else if (segment.p_type == PT_TLS && info->dlpi_tls_data != nullptr)
-      marker->scan_root(info->dlpi_tls_data, segment.p_memsz);
+      roots.push_back({info->dlpi_tls_data, segment.p_memsz, Referrer::Kind::ThreadLocal, "calling thread"});
   }
   return 0;
 }
 
-// [low, high) of the calling thread's stack: `low` is the caller's marker.
-const void* stack_top() {
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0) return nullptr;
-  void* base = nullptr;
-  std::size_t size = 0;
-  pthread_attr_getstack(&attr, &base, &size);
-  pthread_attr_destroy(&attr);
-  return static_cast<const std::byte*>(base) + size;
+std::string thread_name(pid_t tid) { return "thread " + std::to_string(tid); }
+
+// A thread's stack from `low` to the end of its mapping; glibc keeps a thread's static TLS at the top
+// of that mapping, so this covers it too.
+void add_stack(std::vector<RootRange>& roots, const MemoryMap& map, std::uintptr_t low, pid_t tid) {
+  const MemoryRegion* region = map.region_containing(low);
+  if (region == nullptr) return;
+  roots.push_back({reinterpret_cast<const void*>(low), region->end - low, Referrer::Kind::Stack, thread_name(tid)});
+}
+
+// A thread's TLS block when it is not inside its stack mapping (the main thread's, which the dynamic
+// loader allocates on its own), unless that region is heapsnap's arena.
+void add_thread_pointer_region(std::vector<RootRange>& roots, const MemoryMap& map, std::uintptr_t thread_pointer,
+                               std::uintptr_t stack_pointer, pid_t tid) {
+  const MemoryRegion* tls = map.region_containing(thread_pointer);
+  if (tls == nullptr || tls == map.region_containing(stack_pointer) || !tls->writable) return;
+  if (alloc::segment_of(reinterpret_cast<const void*>(tls->start)) != nullptr) return;
+  roots.push_back({reinterpret_cast<const void*>(tls->start), tls->end - tls->start, Referrer::Kind::ThreadLocal, thread_name(tid)});
+}
+
+// Gathers every root while the world is stopped (when asked), then hands them to `scan`.
+struct RootScan {
+  std::vector<RootRange> ranges;
+  std::vector<std::pair<std::vector<std::uintptr_t>, std::string>> registers;  // per thread
+  std::size_t threads_scanned = 0;
+  std::size_t threads_unresponsive = 0;
+};
+
+// The calling thread's stack is scanned from `own_stack_low` up, where the entry point (below)
+// pushed the callee-saved registers, so they need no separate capture.
+template <typename WithRoots>
+void with_roots_stopped(bool stop_other_threads, const void* own_stack_low, WithRoots&& with_roots) {
+  RootScan roots;
+  // Module ranges first, before any thread stops: dl_iterate_phdr takes the loader's lock, which a
+  // stopped thread could be holding.
+  dl_iterate_phdr(collect_module_roots, &roots.ranges);
+  const pid_t own_tid = static_cast<pid_t>(syscall(SYS_gettid));
+
+  std::optional<WorldStop> world;
+  if (stop_other_threads) world.emplace();
+  const MemoryMap map = MemoryMap::of_this_process();
+  add_stack(roots.ranges, map, reinterpret_cast<std::uintptr_t>(own_stack_low), own_tid);
+  roots.threads_scanned = 1;
+  if (world) {
+    for (const StoppedThread* thread : world->stopped()) {
+      add_stack(roots.ranges, map, thread->stack_pointer - kRedZone, thread->tid);
+      add_thread_pointer_region(roots.ranges, map, thread->thread_pointer, thread->stack_pointer, thread->tid);
+      roots.registers.emplace_back(std::vector<std::uintptr_t>(std::begin(thread->registers), std::end(thread->registers)),
+                                   thread_name(thread->tid));
+    }
+    roots.threads_scanned += world->stopped().size();
+    roots.threads_unresponsive = world->unresponsive();
+  }
+  with_roots(roots);  // still stopped: the other threads cannot change what is being scanned
+}
+
+class Marker {
+ public:
+  explicit Marker(HeapGraph& graph) : graph_(graph) {}
+
+  void reach_from_word(std::uintptr_t word) {
+    const auto node = graph_.node_at(word);
+    if (!node || graph_.nodes()[*node].state == Reachability::Reachable) return;
+    graph_.nodes()[*node].state = Reachability::Reachable;
+    work_.push_back(*node);
+  }
+  void drain() {  // iterative: a 100k-node list must not overflow the stack
+    while (!work_.empty()) {
+      const std::uint32_t node = work_.back();
+      work_.pop_back();
+      graph_.for_each_edge(node, [&](std::size_t, std::uint32_t target) {
+        if (graph_.nodes()[target].state == Reachability::Reachable) return;
+        graph_.nodes()[target].state = Reachability::Reachable;
+        work_.push_back(target);
+      });
+    }
+  }
+
+ private:
+  HeapGraph& graph_;
+  std::vector<std::uint32_t> work_;
+};
+
+void classify_unreachable(LeakAnalysis& analysis) {
+  auto& nodes = analysis.graph.nodes();
+  auto unreachable = [&](std::uint32_t n) { return nodes[n].state != Reachability::Reachable; };
+  analysis.cycles = find_cycles(analysis.graph, unreachable);
+  for (const FoundCycle& cycle : analysis.cycles)
+    for (std::uint32_t member : cycle.members) nodes[member].state = Reachability::Cycle;
+  for (std::uint32_t n = 0; n < nodes.size(); ++n) {
+    if (!unreachable(n)) continue;
+    analysis.graph.for_each_edge(n, [&](std::size_t, std::uint32_t target) {
+      if (target != n && nodes[target].state == Reachability::Direct) nodes[target].state = Reachability::Indirect;
+    });
+  }
 }
 
 }  // namespace
 
-Reachability ReachabilityResult::of(const void* block_start) const {
-  const auto it = state_.find(block_start);
-  return it == state_.end() ? Reachability::NotAnalyzed : it->second;
+// Everything below allocates as heapsnap (RecursionGuard): the graph's own buffers must not become
+// nodes of the graph. The heap is walked while the world is stopped: a thread that moved its
+// pointers between the walk and the stop would otherwise hide blocks behind ones the walk never saw.
+LeakAnalysis analyze_leaks_from(const void* own_stack_low, const LeakAnalysisOptions& options) {
+  RecursionGuard guard;
+  LeakAnalysis analysis;
+  with_roots_stopped(options.stop_other_threads, own_stack_low, [&](const RootScan& roots) {
+    analysis.graph = HeapGraph::of_live_heap();
+    Marker marker(analysis.graph);
+    for (const RootRange& range : roots.ranges) for_each_word(range.begin, range.bytes, [&](std::uintptr_t w) { marker.reach_from_word(w); });
+    for (const auto& [registers, thread] : roots.registers)
+      for (std::uintptr_t w : registers) marker.reach_from_word(w);
+    marker.drain();
+    analysis.threads_scanned = roots.threads_scanned;
+    analysis.threads_unresponsive = roots.threads_unresponsive;
+  });
+  classify_unreachable(analysis);
+  if (options.reachable_cycles) {
+    auto& nodes = analysis.graph.nodes();
+    for (FoundCycle& cycle : find_cycles(analysis.graph, [&](std::uint32_t n) { return nodes[n].state == Reachability::Reachable; })) {
+      cycle.reachable = true;
+      analysis.cycles.push_back(std::move(cycle));
+    }
+  }
+  return analysis;
 }
 
-[[gnu::noinline]] ReachabilityResult analyze_reachability() {
-  // The stack is scanned from this frame's top up: this frame and those it calls hold block addresses
-  // the program never had. The registers (the caller's callee-saved ones among them) are scanned
-  // from a getcontext copy, which unlike setjmp does not mangle them.
-  const void* stack_low = __builtin_frame_address(0);
-  ucontext_t registers;
-  getcontext(&registers);
-
-  Graph graph;
-  alloc::walk_heap(
-      [](void* context, const alloc::BlockInfo& block) {
-        if (block.site == alloc::SiteTag::Internal) return;
-        static_cast<Graph*>(context)->blocks.push_back(
-            {static_cast<const std::byte*>(block.address), block.requested, Reachability::Direct});
-      },
-      &graph);
-  graph.index_of.reserve(graph.blocks.size());
-  for (std::uint32_t i = 0; i < graph.blocks.size(); ++i) graph.index_of.emplace(graph.blocks[i].address, i);
-
-  Marker marker(graph);
-  ModuleRootsContext context{&marker};
-  dl_iterate_phdr(scan_module, &context);
-  marker.scan_root(&registers.uc_mcontext, sizeof registers.uc_mcontext);
-  if (const void* top = stack_top(); top != nullptr && top > stack_low)
-    marker.scan_root(stack_low, static_cast<std::size_t>(static_cast<const std::byte*>(top) - static_cast<const std::byte*>(stack_low)));
-
-  // Unreachable blocks that another unreachable block points to are indirect leaks.
-  for (Block& block : graph.blocks) {
-    if (block.state == Reachability::Reachable) continue;
-    for_each_word(block.address, block.scan_bytes, [&](std::uintptr_t word) {
-      Block* target = graph.target(word);
-      if (target != nullptr && target != &block && target->state == Reachability::Direct) target->state = Reachability::Indirect;
-    });
-  }
-
-  ReachabilityResult result;
-  result.state_.reserve(graph.blocks.size());
-  for (const Block& block : graph.blocks) result.state_.emplace(block.address, block.state);
-  return result;
+std::vector<Referrer> referrers_from(const void* own_stack_low, const void* p) {
+  RecursionGuard guard;
+  std::vector<Referrer> referrers;
+  const alloc::BlockInfo target = alloc::find_block(p);
+  if (target.site == alloc::SiteTag::Free) return referrers;
+  const auto begin = reinterpret_cast<std::uintptr_t>(target.address);
+  const auto end = begin + (target.requested > 0 ? target.requested : 1);
+  auto points_in = [&](std::uintptr_t word) { return word >= begin && word < end; };
+  with_roots_stopped(true, own_stack_low, [&](const RootScan& roots) {
+    const HeapGraph graph = HeapGraph::of_live_heap();
+    for (const RootRange& range : roots.ranges) {
+      auto at = (reinterpret_cast<std::uintptr_t>(range.begin) + 7) & ~std::uintptr_t{7};
+      for (const auto stop = reinterpret_cast<std::uintptr_t>(range.begin) + range.bytes; at + 8 <= stop; at += 8)
+        if (points_in(*reinterpret_cast<const std::uintptr_t*>(at))) referrers.push_back({range.kind, at, 0, {}, range.where});
+    }
+    for (const auto& [registers, thread] : roots.registers)
+      for (std::uintptr_t w : registers)
+        if (points_in(w)) referrers.push_back({Referrer::Kind::Register, 0, 0, {}, thread});
+    for (std::uint32_t n = 0; n < graph.nodes().size(); ++n) {
+      const HeapNode& node = graph.nodes()[n];
+      const auto base = reinterpret_cast<std::uintptr_t>(node.address);
+      for (std::size_t offset = 0; offset + 8 <= node.size; offset += 8)
+        if (points_in(*reinterpret_cast<const std::uintptr_t*>(base + offset)))
+          referrers.push_back({Referrer::Kind::Block, base + offset, base, node.site, {}});
+    }
+  });
+  return referrers;
 }
 
 }  // namespace heapsnap::collector

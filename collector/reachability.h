@@ -1,33 +1,67 @@
 #pragma once
-// Conservative reachability over the arena heap, as LeakSanitizer does it: every aligned word of the
-// roots that holds the address of (or into) a live block keeps that block alive, and so on through
-// the blocks' contents. Unreachable blocks are leaks: "direct" when no other unreachable block points
-// to them, "indirect" otherwise.
+// Conservative reachability over the arena heap, as LeakSanitizer does it, plus what no peer
+// reports: reference cycles as cycles.
 //
-// Roots: writable segments and TLS of every loaded module (dl_iterate_phdr) and the calling thread's
-// stack and registers above the analysis. Other threads are not stopped or scanned yet, and cycles are
-// not yet told apart from indirect leaks (see the collector issue).
+// Roots: the writable segments of every loaded module (dl_iterate_phdr), every thread's registers,
+// stack and TLS. Other threads are stopped for the scan (stop_the_world.h). Every aligned word of the
+// roots that holds the address of (or into) a live block keeps that block alive, transitively.
+// Unreachable blocks are leaks:
+//   cycle     member of an unreachable reference cycle (a strongly connected component);
+//   indirect  pointed to by another unreachable block;
+//   direct    pointed to by no other unreachable block.
 
 #include <cstdint>
-#include <unordered_map>
+#include <string>
+#include <vector>
 
-#include "allocator/allocator.h"
-#include "profiler/snapshot.h"
+#include "collector/cycles.h"
+#include "collector/heap_graph.h"
+#include "collector/leak_api.h"
 
 namespace heapsnap::collector {
 
-class ReachabilityResult {
- public:
-  Reachability of(const void* block_start) const;
-  std::size_t blocks() const { return state_.size(); }
-
- private:
-  friend ReachabilityResult analyze_reachability();
-  std::unordered_map<const void*, Reachability> state_;
+struct LeakAnalysisOptions {
+  bool stop_other_threads = true;
+  bool reachable_cycles = false;  // also find cycles that are still reachable (slower: the whole graph)
 };
 
-// Classifies every live block that is not heapsnap's own. Call it from a frame above any local that
-// holds a heap address you do not want counted as a root.
-ReachabilityResult analyze_reachability();
+struct LeakAnalysis {
+  HeapGraph graph;                  // every node carries its Reachability
+  std::vector<FoundCycle> cycles;   // unreachable ones, then reachable ones when asked for
+  std::size_t threads_scanned = 0;  // including the calling thread
+  std::size_t threads_unresponsive = 0;
+};
+
+// The calling thread's stack is scanned from `own_stack_low` up. Call these from an entry point that
+// has just pushed its callee-saved registers and passes its own stack pointer (HEAPSNAP_SCAN_ENTRY):
+// the caller's register-held pointers are then seen, while the frames of the analysis itself (which
+// hold block addresses the program never had) are not.
+LeakAnalysis analyze_leaks_from(const void* own_stack_low, const LeakAnalysisOptions& options = {});
+
+// Where a pointer to a block is held (like gc.get_referrers); heapsnap::Referrer in allocator terms.
+struct Referrer {
+  using Kind = heapsnap::Referrer::Kind;
+  Kind kind;
+  std::uintptr_t holder;      // address of the word that holds the pointer (0 for a register)
+  std::uintptr_t block = 0;   // Block: the referring block's start
+  alloc::SiteTag site{};      // Block: its allocation site
+  std::string where;          // Global: the module; Stack/Register/ThreadLocal: "thread <tid>"
+};
+
+// Every block and root that points into the live block holding `p`.
+std::vector<Referrer> referrers_from(const void* own_stack_low, const void* p);
+
+// The stack pointer of the calling frame after __builtin_unwind_init has saved every callee-saved
+// register into it. Use at the top of a [[gnu::noinline]] entry point with no other locals.
+#if defined(__x86_64__)
+#define HEAPSNAP_SCAN_ENTRY(stack_low)            \
+  __builtin_unwind_init();                        \
+  const void* stack_low = nullptr;                \
+  asm volatile("mov %%rsp, %0" : "=r"(stack_low))
+#else
+#define HEAPSNAP_SCAN_ENTRY(stack_low) \
+  __builtin_unwind_init();             \
+  const void* stack_low = __builtin_frame_address(0)
+#endif
 
 }  // namespace heapsnap::collector

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "allocator/allocator.h"
@@ -98,9 +99,9 @@ void after_fork_in_child() noexcept {
   if (!g_write_at_exit || !is_tracing()) return;
   RecursionGuard guard;
   try {
-    BlockClassifier classify;
-    if (g_analyze_leaks && g_leak_analysis != nullptr) classify = g_leak_analysis();
-    const Snapshot snapshot = build_snapshot("exit", classify);
+    std::optional<LeakFindings> findings;
+    if (g_analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis();
+    const Snapshot snapshot = build_snapshot("exit", findings ? &*findings : nullptr);
     save_snapshot(snapshot, output_path());
   } catch (const std::exception& e) {
     say(std::string("cannot write the exit snapshot: ") + e.what());

@@ -11,9 +11,9 @@
 
 namespace heapsnap {
 
-// A leak analysis the runtime runs at exit: it classifies every live block and returns the
-// classifier for the exit snapshot. Registered by the collector when it is linked in.
-using LeakAnalysis = BlockClassifier (*)();
+// A leak analysis the runtime runs at exit: it classifies every live block and finds the cycles
+// among them. Registered by the collector when it is linked in.
+using LeakAnalysis = LeakFindings (*)();
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept;
 
 }  // namespace heapsnap

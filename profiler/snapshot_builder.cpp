@@ -77,7 +77,7 @@ ProcessInfo current_process(const std::string& reason) {
 
 }  // namespace
 
-Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classify) {
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings) {
   RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
   std::lock_guard lock(g_snapshot_mutex);
   Snapshot snapshot;
@@ -85,7 +85,9 @@ Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classi
   snapshot.traced_current = traced.current;
   snapshot.traced_peak = traced.peak;
   snapshot.traceback_limit = tracing::g_depth.load();
-  snapshot.leak_analysis = static_cast<bool>(classify);
+  snapshot.leak_analysis = findings != nullptr;
+  static const BlockClassifier kNoClassifier;
+  const BlockClassifier& classify = findings != nullptr ? findings->classify : kNoClassifier;
   snapshot.process = current_process(reason);
 
   struct WalkState {
@@ -113,9 +115,7 @@ Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classi
   // addresses on one line): merge them so that each traceback, and each trace, appears once.
   std::unordered_map<std::uint32_t, TracebackIndex> index_of_site;
   std::map<std::vector<Frame>, TracebackIndex> index_of_traceback;
-  std::map<std::tuple<DomainId, std::uint32_t, Reachability>, std::size_t> trace_of;
-  for (const auto& [key, aggregate] : state.aggregates) {
-    const auto [domain, site, reachability] = key;
+  auto traceback_index = [&](std::uint32_t site) {
     auto [it, inserted] = index_of_site.try_emplace(site, TracebackIndex{});
     if (inserted) {
       const TraceRecord* record = trace_record(static_cast<alloc::SiteTag>(site));
@@ -125,11 +125,30 @@ Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classi
       if (is_new) snapshot.tracebacks.push_back(std::move(traceback));
       it->second = known->second;
     }
+    return it->second;
+  };
+  std::map<std::tuple<DomainId, std::uint32_t, Reachability>, std::size_t> trace_of;
+  for (const auto& [key, aggregate] : state.aggregates) {
+    const auto [domain, site, reachability] = key;
+    const TracebackIndex traceback = traceback_index(site);
     auto [trace, is_new_trace] =
-        trace_of.try_emplace({domain, static_cast<std::uint32_t>(it->second), reachability}, snapshot.traces.size());
-    if (is_new_trace) snapshot.traces.push_back({domain, it->second, 0, 0, reachability});
+        trace_of.try_emplace({domain, static_cast<std::uint32_t>(traceback), reachability}, snapshot.traces.size());
+    if (is_new_trace) snapshot.traces.push_back({domain, traceback, 0, 0, reachability});
     snapshot.traces[trace->second].size += aggregate.size;
     snapshot.traces[trace->second].count += aggregate.count;
+  }
+  if (findings != nullptr) {
+    for (const BlockCycle& found : findings->cycles) {
+      Cycle cycle;
+      cycle.reachable = found.reachable;
+      cycle.edges = found.edges;
+      for (const alloc::BlockInfo& member : found.members) {
+        cycle.members.push_back({reinterpret_cast<std::uintptr_t>(member.address), member.requested,
+                                 traceback_index(static_cast<std::uint32_t>(member.site))});
+        cycle.bytes += member.requested;
+      }
+      snapshot.cycles.push_back(std::move(cycle));
+    }
   }
   return snapshot;
 }

@@ -5,16 +5,31 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "allocator/allocator.h"
 #include "profiler/snapshot.h"
 
 namespace heapsnap {
 
-// Classifies a live block for leak reports; absent means no leak analysis.
+// Classifies a live block for leak reports.
 using BlockClassifier = std::function<Reachability(const alloc::BlockInfo&)>;
 
-Snapshot build_snapshot(const std::string& reason, const BlockClassifier& classify = {});
+// A reference cycle in block terms, as a collector found it.
+struct BlockCycle {
+  std::vector<alloc::BlockInfo> members;
+  std::vector<CycleEdge> edges;  // from/to index into members
+  bool reachable = false;
+};
+
+// What a leak analysis concluded; the snapshot builder turns it into reachability and cycles.
+struct LeakFindings {
+  BlockClassifier classify;
+  std::vector<BlockCycle> cycles;
+};
+
+// A snapshot of the live traced heap; with `findings`, a leak-analysed one.
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr);
 
 // The traceback of the live traced block holding `p` (interior pointers allowed).
 std::optional<Traceback> traceback_of_block(const void* p);

@@ -1,0 +1,55 @@
+#pragma once
+// The live blocks of the arena as the nodes of a pointer graph: conservative, so any aligned word
+// whose value is an address inside a live block is an edge to that block.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "allocator/allocator.h"
+#include "profiler/snapshot.h"
+
+namespace heapsnap::collector {
+
+struct HeapNode {
+  const std::byte* address;
+  std::size_t size;       // requested bytes: words past them are stale and would invent edges
+  alloc::SiteTag site;
+  Reachability state;
+};
+
+class HeapGraph {
+ public:
+  // Every live block that is not heapsnap's own (SiteTag::Internal blocks are neither nodes nor scanned).
+  static HeapGraph of_live_heap();
+
+  std::vector<HeapNode>& nodes() { return nodes_; }
+  const std::vector<HeapNode>& nodes() const { return nodes_; }
+
+  // The node holding the address `word` (interior pointers included), if any.
+  std::optional<std::uint32_t> node_at(std::uintptr_t word) const;
+
+  // Calls visit(offset, target) for each aligned word of `node` that points into a node.
+  template <typename Visit>
+  void for_each_edge(std::uint32_t node, Visit&& visit) const {
+    const HeapNode& n = nodes_[node];
+    const auto base = reinterpret_cast<std::uintptr_t>(n.address);
+    for (std::size_t offset = 0; offset + sizeof(std::uintptr_t) <= n.size; offset += sizeof(std::uintptr_t)) {
+      if (const auto target = node_at(*reinterpret_cast<const std::uintptr_t*>(base + offset))) visit(offset, *target);
+    }
+  }
+
+ private:
+  std::vector<HeapNode> nodes_;  // sorted by address
+};
+
+// Calls visit(word) for each aligned word in [begin, begin + bytes).
+template <typename Visit>
+void for_each_word(const void* begin, std::size_t bytes, Visit&& visit) {
+  auto at = (reinterpret_cast<std::uintptr_t>(begin) + 7) & ~std::uintptr_t{7};
+  const auto end = reinterpret_cast<std::uintptr_t>(begin) + bytes;
+  for (; at + sizeof(std::uintptr_t) <= end; at += sizeof(std::uintptr_t)) visit(*reinterpret_cast<const std::uintptr_t*>(at));
+}
+
+}  // namespace heapsnap::collector

@@ -1,0 +1,29 @@
+#pragma once
+// The process's mappings, from /proc/self/maps: where a thread's stack ends, which region holds its TLS.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace heapsnap::collector {
+
+struct MemoryRegion {
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;  // exclusive
+  bool readable = false;
+  bool writable = false;
+  std::string name;        // path, "[stack]", "[heap]", or empty for anonymous memory
+};
+
+class MemoryMap {
+ public:
+  static MemoryMap of_this_process();
+  // The region holding `address`, or null.
+  const MemoryRegion* region_containing(std::uintptr_t address) const;
+  const std::vector<MemoryRegion>& regions() const { return regions_; }
+
+ private:
+  std::vector<MemoryRegion> regions_;  // sorted by start
+};
+
+}  // namespace heapsnap::collector
