@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 
+#include "profiler/snapshot_service.h"
+
 namespace heapsnap::collector {
 namespace {
 
@@ -91,13 +93,15 @@ void install_handler_once() {
   });
 }
 
+// Every thread of the process but the caller and heapsnap's own snapshot thread.
 std::set<pid_t> list_other_threads() {
   std::set<pid_t> tids;
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  const pid_t ours = static_cast<pid_t>(snapshot_service_thread_id());
   if (DIR* dir = opendir("/proc/self/task")) {
     while (const dirent* entry = readdir(dir)) {
       const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
-      if (tid > 0 && tid != self) tids.insert(tid);
+      if (tid > 0 && tid != self && tid != ours) tids.insert(tid);
     }
     closedir(dir);
   }

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -16,6 +18,7 @@
 #include "profiler/recursion_guard.h"
 #include "profiler/runtime.h"
 #include "profiler/snapshot_json.h"
+#include "profiler/snapshot_service.h"
 #include "profiler/trace_table.h"
 
 namespace heapsnap {
@@ -50,16 +53,68 @@ bool flag_from_environment(const char* name, bool fallback) noexcept {
 
 // HEAPSNAP_OUTPUT with "%p" expanded; processes other than HEAPSNAP_ROOT_PID (forked or exec'd
 // descendants) get ".<pid>" before the extension so no process overwrites another's snapshot.
-std::filesystem::path output_path() {
+// Numbered snapshots (signal, interval) insert ".snap-<n>" as well.
+std::filesystem::path output_path(unsigned sequence = 0) {
   const std::string pid = std::to_string(getpid());
   const char* configured = std::getenv("HEAPSNAP_OUTPUT");
   std::string path = configured != nullptr && *configured != '\0' ? configured : "heapsnap.%p.json";
   bool has_pid = false;
   for (std::size_t at; (at = path.find("%p")) != std::string::npos; has_pid = true) path.replace(at, 2, pid);
   const char* root = std::getenv("HEAPSNAP_ROOT_PID");
-  if (has_pid || root == nullptr || pid == root) return path;
+  std::string infix;
+  if (!has_pid && root != nullptr && pid != root) infix += "." + pid;
+  if (sequence != 0) infix += ".snap-" + std::to_string(sequence);
+  if (infix.empty()) return path;
   std::filesystem::path p(path);
-  return p.parent_path() / (p.stem().string() + "." + pid + p.extension().string());
+  return p.parent_path() / (p.stem().string() + infix + p.extension().string());
+}
+
+// Takes a snapshot (leak-analysed when asked and possible) and writes it; never throws.
+void write_snapshot(const std::string& reason, bool analyze_leaks, const std::filesystem::path& path) noexcept {
+  RecursionGuard guard;
+  try {
+    std::optional<LeakFindings> findings;
+    if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis();
+    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
+    save_snapshot(snapshot, path);
+  } catch (const std::exception& e) {
+    say("cannot write the " + reason + " snapshot: " + e.what());
+  } catch (...) {
+    say("cannot write the " + reason + " snapshot");
+  }
+}
+
+// On the snapshot service's thread. A signal asks for a leak analysis; an interval snapshot is a
+// plain one (stopping the world on every tick would slow the program down).
+void take_numbered_snapshot(const char* reason, unsigned sequence) {
+  if (!is_tracing()) return;
+  const std::string why = reason;
+  write_snapshot(why, why == "signal" && g_analyze_leaks, output_path(sequence));
+}
+
+int signal_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_SNAPSHOT_SIGNAL");
+  if (text == nullptr || *text == '\0') return 0;
+  const std::string name = text;
+  if (name == "USR1" || name == "SIGUSR1") return SIGUSR1;
+  if (name == "USR2" || name == "SIGUSR2") return SIGUSR2;
+  char* end = nullptr;
+  const long number = std::strtol(text, &end, 10);
+  if (*end == '\0' && number > 0 && number < NSIG && number != SIGKILL && number != SIGSTOP) return static_cast<int>(number);
+  say("ignoring HEAPSNAP_SNAPSHOT_SIGNAL=" + name + " (use USR1, USR2 or a signal number)");
+  return 0;
+}
+
+std::chrono::milliseconds interval_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_INTERVAL_MS");
+  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(0);
+  char* end = nullptr;
+  const long ms = std::strtol(text, &end, 10);
+  if (*end != '\0' || ms < 1) {
+    say("ignoring HEAPSNAP_INTERVAL_MS=" + std::string(text) + " (must be a whole number of milliseconds >= 1)");
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::milliseconds(ms);
 }
 
 // Every lock heapsnap has is held across fork(), in one order, so the child never inherits one held
@@ -77,6 +132,7 @@ void after_fork_in_parent() noexcept {
 void after_fork_in_child() noexcept {
   after_fork_in_parent();
   alloc::after_fork_in_child();
+  restart_snapshot_service_after_fork();
 }
 
 [[gnu::constructor]] void on_load() noexcept {
@@ -91,23 +147,14 @@ void after_fork_in_child() noexcept {
   } catch (const std::exception& e) {
     say(e.what());
   }
+  start_snapshot_service({signal_from_environment(), interval_from_environment(), take_numbered_snapshot});
 }
 
 // Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still
 // allocated now is what the program never freed.
 [[gnu::destructor]] void on_unload() noexcept {
   if (!g_write_at_exit || !is_tracing()) return;
-  RecursionGuard guard;
-  try {
-    std::optional<LeakFindings> findings;
-    if (g_analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis();
-    const Snapshot snapshot = build_snapshot("exit", findings ? &*findings : nullptr);
-    save_snapshot(snapshot, output_path());
-  } catch (const std::exception& e) {
-    say(std::string("cannot write the exit snapshot: ") + e.what());
-  } catch (...) {
-    say("cannot write the exit snapshot");
-  }
+  write_snapshot("exit", g_analyze_leaks, output_path());
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 //   HEAPSNAP_DEPTH     frames per allocation, 1..128 (default 16)
 //   HEAPSNAP_START     1: trace from load (default when HEAPSNAP_OUTPUT is set), 0: wait for start()
 //   HEAPSNAP_LEAKS     1: classify leaks by reachability at exit (default), 0: report live blocks
+//   HEAPSNAP_SNAPSHOT_SIGNAL  USR1, USR2 or a number: a leak-analysed snapshot per delivery
+//   HEAPSNAP_INTERVAL_MS      a snapshot every N milliseconds (numbered NAME.snap-<n>.json)
 
 #include "profiler/snapshot_builder.h"
 

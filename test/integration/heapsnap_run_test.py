@@ -170,5 +170,39 @@ class RealPrograms(HeapsnapTestCase):
         self.assertEqual((self.dir / "keep.json").read_text(), "precious")
 
 
+class OnDemandSnapshots(HeapsnapTestCase):
+    PROGRAM = ("import os, signal, time\n"
+               "time.sleep(0.3)\n"
+               "os.kill(os.getpid(), signal.SIGUSR2)\n"
+               "time.sleep(0.6)\n"
+               "print('still running after the signal')\n")
+
+    def test_a_signal_writes_a_leak_analysed_snapshot_and_the_program_goes_on(self):
+        env = dict(os.environ, HEAPSNAP_SNAPSHOT_SIGNAL="USR2")
+        direct = run(["/usr/bin/python3", "-c", self.PROGRAM], cwd=self.dir, env=env)
+        profiled = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "s.json"), "--",
+                        "/usr/bin/python3", "-c", self.PROGRAM], cwd=self.dir, env=env)
+        # Without heapsnap, SIGUSR2's default action kills python; with it, the signal asks for a snapshot.
+        self.assertEqual(direct.returncode, -signal.SIGUSR2)
+        self.assertEqual(profiled.returncode, 0, profiled.stderr)
+        self.assertEqual(profiled.stdout, b"still running after the signal\n")
+        snapshot = self.snapshot("s.snap-1.json")
+        self.assertEqual(snapshot["process"]["reason"], "signal")
+        self.assertTrue(snapshot["leak_analysis"])
+        self.assertEqual(self.snapshot("s.json")["process"]["reason"], "exit")
+
+    def test_interval_snapshots_are_numbered(self):
+        env = dict(os.environ, HEAPSNAP_INTERVAL_MS="100")
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "i.json"), "--",
+                      "/usr/bin/python3", "-c", "import time; time.sleep(0.8)"], cwd=self.dir, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        numbered = sorted(p.name for p in self.dir.glob("i.snap-*.json"))
+        self.assertGreaterEqual(len(numbered), 2, numbered)
+        for name in numbered:
+            snapshot = self.snapshot(name)
+            self.assertEqual(snapshot["process"]["reason"], "interval")
+            self.assertFalse(snapshot["leak_analysis"])
+
+
 if __name__ == "__main__":
     unittest.main()
