@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "profiler/utf8.h"
+
 namespace heapsnap {
 namespace {
 
@@ -92,24 +94,13 @@ std::string_view normalize_filename(std::string_view filename) {
 // Python matches code points, not bytes; bytes that are not UTF-8 map to U+DC80..U+DCFF, like
 // Python's surrogateescape, so that they still match only themselves.
 std::u32string decode_utf8(std::string_view text) {
-  static constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by encoded length
   std::u32string decoded;
   decoded.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                               : (lead >> 3) == 0x1E ? 4 : 0;
-    char32_t code_point = length == 1 ? lead : length == 2 ? lead & 0x1F : length == 3 ? lead & 0x0F : lead & 0x07;
-    bool valid = length > 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    valid = valid && code_point >= kSmallest[length] && code_point <= 0x10FFFF &&
-            !(code_point >= 0xD800 && code_point <= 0xDFFF);
-    decoded.push_back(valid ? code_point : 0xDC00 + lead);
-    i += valid ? length : 1;
+    char32_t code_point = 0;
+    const std::size_t length = utf8_sequence_length(text, i, &code_point);
+    decoded.push_back(length != 0 ? code_point : 0xDC00 + static_cast<unsigned char>(text[i]));
+    i += length != 0 ? length : 1;
   }
   return decoded;
 }
