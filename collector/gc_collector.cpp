@@ -91,10 +91,16 @@ void Collector::adopt(Object& object, std::uint32_t size, std::uint8_t hook_flag
   generations_[0].objects.push_back(header);
 }
 
+GcHeader& Collector::owned_header(Object& object, const char* operation) const {
+  GcHeader& header = header_of(object);
+  if (header.gc_collector != this)
+    throw std::invalid_argument(std::string("gc: ") + operation + "() of an object this collector did not make");
+  return header;
+}
+
 void Collector::track(Object& object) {
   std::lock_guard guard(mutex_);
-  GcHeader& header = header_of(object);
-  if (header.gc_collector != this) throw std::invalid_argument("gc: track() of an object this collector did not make");
+  GcHeader& header = owned_header(object, "track");
   if ((header.gc_flags & detail::kTracked) != 0) return;
   header.gc_flags |= detail::kTracked;
   generations_[0].objects.move_in(header);
@@ -102,9 +108,7 @@ void Collector::track(Object& object) {
 
 void Collector::untrack(Object& object) {
   std::lock_guard guard(mutex_);
-  GcHeader& header = header_of(object);
-  if (header.gc_collector != this) throw std::invalid_argument("gc: untrack() of an object this collector did not make");
-  untrack_unlocked(header);
+  untrack_unlocked(owned_header(object, "untrack"));
 }
 
 void Collector::untrack_unlocked(GcHeader& header) {

@@ -163,6 +163,7 @@ class Collector {
 
   void count_allocation();
   void adopt(Object& object, std::uint32_t size, std::uint8_t hook_flags);
+  detail::GcHeader& owned_header(Object& object, const char* operation) const;  // or std::invalid_argument
   void untrack_unlocked(detail::GcHeader& header);
   void forget(Object& object) noexcept;  // the object is being deleted
 

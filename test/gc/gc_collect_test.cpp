@@ -54,6 +54,7 @@ TEST_CASE_METHOD(GcTest, "test_newstyleclass: a class alone is cyclic garbage", 
   CHECK(alive_since_start() == 0);
 }
 
+// Also the first part of test_newinstance: classic and new-style classes are the same thing here.
 TEST_CASE_METHOD(GcTest, "test_instance: an instance whose attribute is itself", "[gc][port]") {
   Ref<Type> type = make_class(gc, "A");
   Ref<Instance> a = gc.make<Instance>(type);
@@ -64,14 +65,8 @@ TEST_CASE_METHOD(GcTest, "test_instance: an instance whose attribute is itself",
   CHECK(alive_since_start() == 5);  // the class is still held
 }
 
-TEST_CASE_METHOD(GcTest, "test_newinstance: instances, a list subclass with a dict, classes", "[gc][port]") {
+TEST_CASE_METHOD(GcTest, "test_newinstance: a list subclass with a dict, then classes", "[gc][port]") {
   Ref<Type> a_class = make_class(gc, "A");
-  Ref<Instance> a = gc.make<Instance>(a_class);
-  a->set("a", a);
-  gc.collect();
-  a.reset();
-  CHECK(gc.collect() == 1);  // CPython 3.11: 1
-
   Ref<Type> b_class = make_class(gc, "B");  // class B(list)
   Ref<Type> c_class = make_class(gc, "C", {b_class, a_class});
   Ref<ListInstance> c = gc.make<ListInstance>(c_class, gc.make<Dict>());
