@@ -100,8 +100,10 @@ class Object : private detail::GcHeader {
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
 
+  // Not atomic, like Py_INCREF under the GIL: see the thread-safety note in gc_collector.h.
   void incref() noexcept { ++refcount_; }
-  // Py_DECREF: the last reference destroys the object (finalizers first) through the trashcan.
+  // Py_DECREF: a decrement and one predicted branch. The last reference takes the slow path: the
+  // owner's lock (untrack, later unlink), the finalizers, and deletion through the trashcan.
   void decref() noexcept {
     if (--refcount_ == 0) [[unlikely]]
       release_last_reference();
