@@ -18,6 +18,25 @@ namespace {
 
 constexpr std::size_t kRedZone = 128;  // x86-64 leaf functions may use 128 bytes below the stack pointer
 
+// How much below a stopped thread's stack pointer holds live data. A leaf function may keep locals
+// in the red zone, but a thread stopped inside a system call (the instruction before the resume
+// address is `syscall`) is in a libc wrapper that does not, and what lies there is stale: counting it
+// would keep leaked blocks "reachable".
+std::size_t live_red_zone(const StoppedThread& thread, const MemoryMap& map) {
+#if defined(__x86_64__)
+  const auto resume = static_cast<std::uintptr_t>(thread.registers[REG_RIP]);
+  const MemoryRegion* code = map.region_containing(resume - 2);
+  if (code != nullptr && code->readable && code == map.region_containing(resume)) {
+    const auto* instruction = reinterpret_cast<const unsigned char*>(resume - 2);
+    if (instruction[0] == 0x0f && instruction[1] == 0x05) return 0;
+  }
+#else
+  (void)thread;
+  (void)map;
+#endif
+  return kRedZone;
+}
+
 struct RootRange {
   const void* begin;
   std::size_t bytes;
@@ -83,7 +102,7 @@ void with_roots_stopped(bool stop_other_threads, const void* own_stack_low, With
   roots.threads_scanned = 1;
   if (world) {
     for (const StoppedThread* thread : world->stopped()) {
-      add_stack(roots.ranges, map, thread->stack_pointer - kRedZone, thread->tid);
+      add_stack(roots.ranges, map, thread->stack_pointer - live_red_zone(*thread, map), thread->tid);
       add_thread_pointer_region(roots.ranges, map, thread->thread_pointer, thread->stack_pointer, thread->tid);
       roots.registers.emplace_back(std::vector<std::uintptr_t>(std::begin(thread->registers), std::end(thread->registers)),
                                    thread_name(thread->tid));
