@@ -27,6 +27,7 @@ namespace {
 LeakAnalysis g_leak_analysis = nullptr;
 bool g_write_at_exit = false;
 bool g_analyze_leaks = true;
+bool g_reachable_cycles = false;
 
 void say(const std::string& message) noexcept {
   const std::string line = "heapsnap: " + message + "\n";
@@ -74,7 +75,7 @@ void write_snapshot(const std::string& reason, bool analyze_leaks, const std::fi
   RecursionGuard guard;
   try {
     std::optional<LeakFindings> findings;
-    if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis();
+    if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
     save_snapshot(snapshot, path);
   } catch (const std::exception& e) {
@@ -140,6 +141,7 @@ void after_fork_in_child() noexcept {
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
+  g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
   g_write_at_exit = true;
   try {

@@ -8,14 +8,16 @@
 //   HEAPSNAP_LEAKS     1: classify leaks by reachability at exit (default), 0: report live blocks
 //   HEAPSNAP_SNAPSHOT_SIGNAL  USR1, USR2 or a number: a leak-analysed snapshot per delivery
 //   HEAPSNAP_INTERVAL_MS      a snapshot every N milliseconds (numbered NAME.snap-<n>.json)
+//   HEAPSNAP_REACHABLE_CYCLES 1: leak analyses also list reference cycles that are still reachable
 
 #include "profiler/snapshot_builder.h"
 
 namespace heapsnap {
 
 // A leak analysis the runtime runs at exit: it classifies every live block and finds the cycles
-// among them. Registered by the collector when it is linked in.
-using LeakAnalysis = LeakFindings (*)();
+// among the unreachable ones (and among the reachable ones too, when asked). Registered by the
+// collector when it is linked in.
+using LeakAnalysis = LeakFindings (*)(bool reachable_cycles);
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept;
 
 }  // namespace heapsnap
