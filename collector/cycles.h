@@ -1,7 +1,7 @@
 #pragma once
-// Reference cycles: the strongly connected components of the pointer graph with two or more
-// members, or one member that points to itself. Iterative Tarjan: a 100k-long chain or ring costs
-// heap memory, never native stack.
+// Reference cycles: the strongly connected components of the pointer graph (scc.h: iterative, so a
+// 100k-long chain or ring costs heap memory, never native stack) with two or more members, or one
+// member that points to itself.
 
 #include <cstdint>
 #include <functional>

@@ -5,10 +5,13 @@
 #include <tuple>
 
 #include "collector/gc_list.h"
-#include "collector/gc_scc.h"
+#include "collector/scc.h"
 
 namespace heapsnap::gc {
 namespace {
+
+using collector::SparseGraph;
+using collector::strongly_connected_components;
 
 struct Reference {
   std::uint32_t to;             // node index

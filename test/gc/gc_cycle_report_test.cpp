@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "collector/gc_scc.h"
+#include "collector/scc.h"
 #include "gc_test_support.h"
 
 namespace cycletest {
@@ -47,7 +47,7 @@ using cycletest::Edge;
 using cycletest::Node;
 using heapsnap::TracebackIndex;
 using heapsnap::gc::GcCycle;
-using heapsnap::gc::SparseGraph;
+using heapsnap::collector::SparseGraph;
 
 std::set<std::set<std::uint32_t>> as_sets(const std::vector<std::vector<std::uint32_t>>& components) {
   std::set<std::set<std::uint32_t>> sets;
@@ -67,7 +67,7 @@ SparseGraph graph_of(std::uint32_t nodes, const std::vector<std::pair<std::uint3
 
 TEST_CASE("strongly connected components of a small graph", "[gc][scc]") {
   const SparseGraph graph = graph_of(7, {{0, 1}, {1, 2}, {2, 0}, {2, 3}, {3, 4}, {4, 3}, {6, 6}});
-  const auto components = heapsnap::gc::strongly_connected_components(graph);
+  const auto components = heapsnap::collector::strongly_connected_components(graph);
   CHECK(as_sets(components) == std::set<std::set<std::uint32_t>>{{0, 1, 2}, {3, 4}, {5}, {6}});
   // Reverse topological order: {3, 4} is reached from {0, 1, 2}, so it comes first.
   const auto position = [&](std::uint32_t node) {
@@ -85,12 +85,12 @@ TEST_CASE("strongly connected components of a 200k chain and a 200k ring, withou
     if (v + 1 < n) chain.targets.push_back(v + 1);
     chain.offsets.push_back(static_cast<std::uint32_t>(chain.targets.size()));
   }
-  CHECK(heapsnap::gc::strongly_connected_components(chain).size() == n);
+  CHECK(heapsnap::collector::strongly_connected_components(chain).size() == n);
 
   SparseGraph ring = chain;
   ring.targets.push_back(0);
   ring.offsets.back() = static_cast<std::uint32_t>(ring.targets.size());
-  const auto components = heapsnap::gc::strongly_connected_components(ring);
+  const auto components = heapsnap::collector::strongly_connected_components(ring);
   REQUIRE(components.size() == 1);
   CHECK(components[0].size() == n);
 }

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace heapsnap::gc {
+namespace heapsnap::collector {
 
 // Compressed sparse rows: the successors of node v are targets[offsets[v] .. offsets[v + 1]).
 struct SparseGraph {
@@ -19,4 +19,4 @@ struct SparseGraph {
 // before any that reach it); within one, nodes in the order Tarjan pops them.
 std::vector<std::vector<std::uint32_t>> strongly_connected_components(const SparseGraph& graph);
 
-}  // namespace heapsnap::gc
+}  // namespace heapsnap::collector

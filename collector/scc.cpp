@@ -1,9 +1,9 @@
-#include "collector/gc_scc.h"
+#include "collector/scc.h"
 
 #include <algorithm>
 #include <limits>
 
-namespace heapsnap::gc {
+namespace heapsnap::collector {
 
 std::vector<std::vector<std::uint32_t>> strongly_connected_components(const SparseGraph& graph) {
   constexpr std::uint32_t kUnvisited = std::numeric_limits<std::uint32_t>::max();
@@ -56,4 +56,4 @@ std::vector<std::vector<std::uint32_t>> strongly_connected_components(const Spar
   return components;
 }
 
-}  // namespace heapsnap::gc
+}  // namespace heapsnap::collector
