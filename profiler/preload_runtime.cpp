@@ -19,6 +19,7 @@
 #include "profiler/runtime.h"
 #include "profiler/snapshot_json.h"
 #include "profiler/snapshot_service.h"
+#include "profiler/stack_capture.h"
 #include "profiler/trace_table.h"
 
 namespace heapsnap {
@@ -44,6 +45,15 @@ unsigned depth_from_environment() noexcept {
     return 16;
   }
   return static_cast<unsigned>(depth);
+}
+
+UnwindMethod unwind_method_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_UNWIND");
+  if (text == nullptr || *text == '\0' || std::strcmp(text, "cached") == 0) return UnwindMethod::Cached;
+  if (std::strcmp(text, "fp") == 0) return UnwindMethod::FramePointers;
+  if (std::strcmp(text, "dwarf") == 0) return UnwindMethod::Dwarf;
+  say("ignoring HEAPSNAP_UNWIND=" + std::string(text) + " (use cached, fp or dwarf)");
+  return UnwindMethod::Cached;
 }
 
 bool flag_from_environment(const char* name, bool fallback) noexcept {
@@ -142,6 +152,7 @@ void after_fork_in_child() noexcept {
   const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
   g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
+  set_unwind_method(unwind_method_from_environment());
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
   g_write_at_exit = true;
   try {

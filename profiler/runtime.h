@@ -9,6 +9,7 @@
 //   HEAPSNAP_SNAPSHOT_SIGNAL  USR1, USR2 or a number: a leak-analysed snapshot per delivery
 //   HEAPSNAP_INTERVAL_MS      a snapshot every N milliseconds (numbered NAME.snap-<n>.json)
 //   HEAPSNAP_REACHABLE_CYCLES 1: leak analyses also list reference cycles that are still reachable
+//   HEAPSNAP_UNWIND    cached (default), fp (frame pointers; only for programs built with them), dwarf
 
 #include "profiler/snapshot_builder.h"
 

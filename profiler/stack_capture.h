@@ -14,7 +14,19 @@ struct CapturedStack {
   std::uint32_t total = 0;            // frames seen before truncation (counted up to kMaxFrames * 2)
 };
 
-// Captures up to `limit` frames, skipping the `skip` innermost ones (heapsnap's own).
+// How stacks are walked:
+//   Cached         (default) learnt per-call-site rules (unwind_cache.h), DWARF for what is new;
+//                  exact on ordinary -O2 code built without frame pointers
+//   FramePointers  follows the rbp chain: fastest, correct only if every frame keeps a frame pointer
+//   Dwarf          libgcc's _Unwind_Backtrace for every stack: the reference, slowest
+enum class UnwindMethod { Cached, FramePointers, Dwarf };
+void set_unwind_method(UnwindMethod method) noexcept;
+UnwindMethod unwind_method() noexcept;
+// Stacks walked by the DWARF unwinder so far (all of them in Dwarf mode; misses in Cached mode).
+std::uint64_t dwarf_unwind_count() noexcept;
+
+// Captures up to `limit` frames of the caller's stack, skipping the `skip` innermost ones
+// (heapsnap's own); frames[0] is then the return address into the first frame kept.
 void capture_stack(CapturedStack& out, std::uint32_t limit, std::uint32_t skip) noexcept;
 
 }  // namespace heapsnap

@@ -213,7 +213,8 @@ TEST_CASE("threads allocating and freeing across each other while snapshots are 
   }
   std::size_t snapshots_taken = 0;
   std::thread snapshots([&] {
-    while (!stop) snapshots_taken += heapsnap::take_snapshot().traces.empty() ? 0 : 1;
+    do snapshots_taken += heapsnap::take_snapshot().traces.empty() ? 0 : 1;  // at least one, however fast the workers
+    while (!stop);
   });
   for (auto& thread : threads) thread.join();
   stop = true;

@@ -86,3 +86,70 @@ TEST_CASE("capture_stack records return addresses, respects the limit and counts
   CHECK(shallow.frames[0] == deep.frames[0]);  // the same return address inside capture_here
   CHECK(shallow.frames[1] != deep.frames[1]);  // two different call sites in this test
 }
+
+namespace {
+
+// Recursion through two functions with different frame sizes, so that stacks differ in depth and shape.
+[[gnu::noinline]] void descend_b(int depth, CapturedStack& out, std::uint32_t limit);
+
+[[gnu::noinline]] void descend_a(int depth, CapturedStack& out, std::uint32_t limit) {
+  volatile char padding[24] = {};
+  if (depth == 0) heapsnap::capture_stack(out, limit, 0);
+  else if (depth % 3 == 0) descend_b(depth - 1, out, limit);
+  else descend_a(depth - 1, out, limit);
+  asm volatile("" ::"r"(padding) : "memory");
+}
+
+[[gnu::noinline]] void descend_b(int depth, CapturedStack& out, std::uint32_t limit) {
+  volatile char padding[200] = {};
+  if (depth == 0) heapsnap::capture_stack(out, limit, 0);
+  else descend_a(depth - 1, out, limit);
+  asm volatile("" ::"r"(padding) : "memory");
+}
+
+bool same_frames(const CapturedStack& a, const CapturedStack& b) {
+  if (a.depth != b.depth || a.total != b.total) return false;
+  for (std::uint32_t i = 0; i < a.depth; ++i)
+    if (a.frames[i] != b.frames[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+// All captures go through this one call site, so their outer frames are the same return addresses.
+[[gnu::noinline]] CapturedStack capture_with(heapsnap::UnwindMethod method, int depth, std::uint32_t limit) {
+  heapsnap::set_unwind_method(method);
+  CapturedStack stack;
+  descend_a(depth, stack, limit);
+  return stack;
+}
+
+TEST_CASE("the cached unwinder gives exactly the DWARF unwinder's stacks, before and after learning") {
+  using heapsnap::UnwindMethod;
+  const UnwindMethod saved = heapsnap::unwind_method();
+  for (int depth = 0; depth < 60; depth += 7) {
+    for (std::uint32_t limit : {1u, 16u, 128u}) {
+      // DWARF, then cached (learning, or already learnt), then cached again (from the cache).
+      std::vector<CapturedStack> stacks;
+      std::uint64_t dwarf_before_last = 0;
+      for (UnwindMethod method : {UnwindMethod::Dwarf, UnwindMethod::Cached, UnwindMethod::Cached}) {
+        dwarf_before_last = heapsnap::dwarf_unwind_count();
+        stacks.push_back(capture_with(method, depth, limit));
+      }
+      INFO("depth " << depth << ", limit " << limit);
+      CHECK(heapsnap::dwarf_unwind_count() == dwarf_before_last);  // the last one came from the cache
+      CHECK(stacks[0].total >= static_cast<std::uint32_t>(depth));
+      CHECK(same_frames(stacks[0], stacks[1]));
+      CHECK(same_frames(stacks[0], stacks[2]));
+    }
+  }
+  // Threads' stacks end elsewhere (clone instead of _start): the cache learns that end too.
+  std::vector<CapturedStack> stacks;
+  std::thread([&] {
+    for (UnwindMethod method : {UnwindMethod::Dwarf, UnwindMethod::Cached, UnwindMethod::Cached})
+      stacks.push_back(capture_with(method, 5, 64));
+  }).join();
+  CHECK(same_frames(stacks[0], stacks[1]));
+  CHECK(same_frames(stacks[0], stacks[2]));
+  heapsnap::set_unwind_method(saved);
+}
