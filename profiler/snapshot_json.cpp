@@ -13,6 +13,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <tuple>
@@ -77,6 +78,48 @@ struct FrameTable {
   }
 };
 
+// What makes a cycle unusable, shared by the writer and the reader so that every file written can be
+// read back: `where` is the JSON pointer below the cycle ("/members/2/traceback").
+struct CycleDefect {
+  std::string where;
+  std::string reason;
+};
+
+std::optional<CycleDefect> cycle_defect(const Cycle& cycle, std::size_t traceback_count) {
+  const std::size_t members = cycle.members.size();
+  if (members == 0) return CycleDefect{"/members", "a cycle has at least one member"};
+  std::uint64_t bytes = 0;
+  for (std::size_t k = 0; k < members; ++k) {
+    const auto traceback = static_cast<std::uint32_t>(cycle.members[k].traceback);
+    if (traceback >= traceback_count) {
+      return CycleDefect{"/members/" + std::to_string(k) + "/traceback",
+                         "traceback " + std::to_string(traceback) + " does not exist (/tracebacks has " +
+                             std::to_string(traceback_count) + " entries)"};
+    }
+    if (cycle.members[k].size > std::numeric_limits<std::uint64_t>::max() - bytes) {
+      return CycleDefect{"/members/" + std::to_string(k) + "/size", "the members' sizes add up to more than 64 bits"};
+    }
+    bytes += cycle.members[k].size;
+  }
+  for (std::size_t e = 0; e < cycle.edges.size(); ++e) {
+    for (const auto& [field, member] : {std::pair{"from", cycle.edges[e].from}, std::pair{"to", cycle.edges[e].to}}) {
+      if (member >= members) {
+        return CycleDefect{"/edges/" + std::to_string(e) + "/" + field,
+                           "member " + std::to_string(member) + " does not exist (the cycle has " +
+                               std::to_string(members) + (members == 1 ? " member)" : " members)")};
+      }
+    }
+  }
+  if (members == 1 && cycle.edges.empty()) {
+    return CycleDefect{"/edges", "a cycle of one member needs an edge (the member pointing to itself)"};
+  }
+  if (bytes != cycle.bytes) {
+    return CycleDefect{"/bytes", std::to_string(cycle.bytes) + " is not the sum of the members' sizes (" +
+                                     std::to_string(bytes) + ")"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 SnapshotError::SnapshotError(std::string file, std::string position, std::string reason)
@@ -92,6 +135,11 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
       throw SnapshotError(kOutputStreamName, "/traces/" + std::to_string(i) + "/traceback",
                           "traceback " + std::to_string(index) + " does not exist (the snapshot has " +
                               std::to_string(snapshot.tracebacks.size()) + " tracebacks)");
+    }
+  }
+  for (std::size_t i = 0; i < snapshot.cycles.size(); ++i) {
+    if (auto defect = cycle_defect(snapshot.cycles[i], snapshot.tracebacks.size())) {
+      throw SnapshotError(kOutputStreamName, "/cycles/" + std::to_string(i) + defect->where, defect->reason);
     }
   }
   FrameTable frame_table;
@@ -130,6 +178,25 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                        {"size", trace.size},
                        {"count", trace.count},
                        {"reachability", kReachabilityNames[static_cast<std::size_t>(trace.reachability)]}};
+  });
+  out << ",\n";
+  write_array(out, "cycles", snapshot.cycles, [](const Cycle& cycle) {
+    OrderedJson members = OrderedJson::array();
+    for (const CycleMember& member : cycle.members) {
+      members.push_back({{"address", to_hex(member.address)},
+                         {"size", member.size},
+                         {"traceback", static_cast<std::uint32_t>(member.traceback)}});
+    }
+    OrderedJson edges = OrderedJson::array();
+    for (const CycleEdge& edge : cycle.edges) {
+      edges.push_back({{"from", edge.from},
+                       {"to", edge.to},
+                       {"offset", edge.offset == kUnknownEdgeOffset ? OrderedJson(nullptr) : OrderedJson(edge.offset)}});
+    }
+    return OrderedJson{{"members", std::move(members)},
+                       {"edges", std::move(edges)},
+                       {"bytes", cycle.bytes},
+                       {"reachable", cycle.reachable}};
   });
   out << "\n}\n";
   out.flush();
@@ -197,6 +264,9 @@ class SchemaReader {
     const std::vector<Frame> frames = frame_table(document, root);
     snapshot.tracebacks = tracebacks(document, root, frames);
     snapshot.traces = traces(document, root, snapshot.tracebacks.size());
+    if (const Json* cycles_value = optional(document, "cycles")) {
+      snapshot.cycles = cycles(*cycles_value, root.member("cycles"), snapshot.tracebacks.size());
+    }
     return snapshot;
   }
 
@@ -401,6 +471,57 @@ class SchemaReader {
       trace.count = unsigned_member<std::uint64_t>(item, item_path, "count");
       if (const Json* value = optional(item, "reachability")) {
         trace.reachability = reachability(*value, item_path.member("reachability"));
+      }
+    }
+    return result;
+  }
+
+  CycleEdge cycle_edge(const Json& item, const JsonPath& path) const {
+    require_object(item, path);
+    CycleEdge edge;
+    edge.from = unsigned_member<std::uint32_t>(item, path, "from");
+    edge.to = unsigned_member<std::uint32_t>(item, path, "to");
+    const JsonPath offset_path = path.member("offset");
+    const Json& offset = required(item, path, "offset");
+    if (offset.is_null()) {
+      edge.offset = kUnknownEdgeOffset;
+    } else {
+      edge.offset = unsigned_value<std::uint64_t>(offset, offset_path);
+      if (edge.offset == kUnknownEdgeOffset) fail(offset_path, describe(offset) + " is reserved: an unknown offset is null");
+    }
+    return edge;
+  }
+
+  std::vector<Cycle> cycles(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
+    const auto& items = array(value, path);
+    std::vector<Cycle> result;
+    result.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const JsonPath item_path = path.element(i);
+      const Json& item = items[i];
+      require_object(item, item_path);
+      Cycle& cycle = result.emplace_back();
+      const JsonPath members_path = item_path.member("members");
+      const auto& members = array(required(item, item_path, "members"), members_path);
+      cycle.members.reserve(members.size());
+      for (std::size_t k = 0; k < members.size(); ++k) {
+        const JsonPath member_path = members_path.element(k);
+        require_object(members[k], member_path);
+        CycleMember& member = cycle.members.emplace_back();
+        member.address = address(required(members[k], member_path, "address"), member_path.member("address"));
+        member.size = unsigned_member<std::uint64_t>(members[k], member_path, "size");
+        member.traceback = TracebackIndex{unsigned_member<std::uint32_t>(members[k], member_path, "traceback")};
+      }
+      const JsonPath edges_path = item_path.member("edges");
+      const auto& edges = array(required(item, item_path, "edges"), edges_path);
+      cycle.edges.reserve(edges.size());
+      for (std::size_t e = 0; e < edges.size(); ++e) cycle.edges.push_back(cycle_edge(edges[e], edges_path.element(e)));
+      cycle.bytes = unsigned_member<std::uint64_t>(item, item_path, "bytes");
+      if (const Json* reachable = optional(item, "reachable")) {
+        cycle.reachable = boolean(*reachable, item_path.member("reachable"));
+      }
+      if (auto defect = cycle_defect(cycle, traceback_count)) {
+        throw SnapshotError(source_, item_path.pointer() + defect->where, defect->reason);
       }
     }
     return result;

@@ -5,6 +5,7 @@
 // save_snapshot/write_snapshot_json also run inside the profiled process at exit (the preload library
 // calls them): they start no thread, keep no static state, and report every failure by exception.
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
@@ -18,6 +19,10 @@ namespace heapsnap {
 
 inline constexpr std::string_view kSnapshotFormat = "heapsnap-snapshot";
 inline constexpr int kSnapshotVersion = 1;
+
+// CycleEdge::offset when the referencing field is not inside the referring block, or not known (the
+// precise collector's gc::kUnknownOffset has this value). Written as null in files.
+inline constexpr std::uint64_t kUnknownEdgeOffset = ~std::uint64_t{0};
 
 // A snapshot that cannot be read or written. what() is "<file>: <position>: <reason>", or
 // "<file>: <reason>" when there is no position (missing file, I/O error).
@@ -37,8 +42,10 @@ class SnapshotError : public std::runtime_error {
   std::string reason_;
 };
 
-// Writes `snapshot` as JSON. Throws SnapshotError (file "<output stream>") when a trace or traceback
-// refers to a traceback or frame the snapshot does not have, or when the stream fails.
+// Writes `snapshot` as JSON. Throws SnapshotError (file "<output stream>") when a trace or a cycle
+// member refers to a traceback the snapshot does not have, a cycle edge to a member its cycle does not
+// have, a cycle's bytes are not its members' sizes summed, or when the stream fails; nothing is written
+// then.
 // Strings that are not valid UTF-8 are written with U+FFFD in place of the invalid bytes.
 void write_snapshot_json(const Snapshot& snapshot, std::ostream& out);
 

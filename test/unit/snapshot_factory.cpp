@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "profiler/snapshot_json.h"
+
 namespace heapsnap::test {
 
 Frame frame(std::string filename, std::uint32_t lineno, std::string function) {
@@ -107,6 +109,22 @@ Snapshot full_snapshot() {
   snapshot.process.executable = "/usr/bin/demo";
   snapshot.process.reason = "exit";
   snapshot.process.unix_time_ms = 1767225600123;
+  // A leaked 2-ring (two pointers each way, as a std::shared_ptr holds), a self-cycle whose field is
+  // outside the block (offset unknown), and a reachable 3-ring of a block whose traceback is empty.
+  Cycle pair;
+  pair.members = {{0x7f0000001000, 48, TracebackIndex{0}}, {0x7f0000002000, 48, TracebackIndex{1}}};
+  pair.edges = {{0, 1, 16}, {0, 1, 24}, {1, 0, 16}, {1, 0, 24}};
+  pair.bytes = 96;
+  Cycle self;
+  self.members = {{0xffffffffffffffffULL, 100, TracebackIndex{2}}};
+  self.edges = {{0, 0, kUnknownEdgeOffset}};
+  self.bytes = 100;
+  Cycle ring;
+  ring.members = {{0x10, 1, TracebackIndex{4}}, {0x20, 2, TracebackIndex{4}}, {0x30, 0, TracebackIndex{3}}};
+  ring.edges = {{0, 1, 0}, {1, 2, 18446744073709551614ULL}, {2, 0, 8}};
+  ring.bytes = 3;
+  ring.reachable = true;
+  snapshot.cycles = {pair, self, ring};
   return snapshot;
 }
 

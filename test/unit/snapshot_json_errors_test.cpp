@@ -41,11 +41,14 @@ struct Document {
   std::string frames = R"([{"filename": "a.c", "lineno": 1, "function": "f", "module": "", "address": "0x10"}])";
   std::string tracebacks = R"([{"frames": [0], "total_nframe": 1}])";
   std::string traces = R"([{"domain": 0, "traceback": 0, "size": 8, "count": 1}])";
+  std::string cycles = R"([{"members": [{"address": "0x1000", "size": 8, "traceback": 0}],
+                            "edges": [{"from": 0, "to": 0, "offset": null}], "bytes": 8, "reachable": false}])";
 
   std::string text() const {
     return "{" + head + R"(, "traceback_limit": 16, "process": )" + process +
            R"(, "memory": {"current": 8, "peak": 8}, "leak_analysis": false, "frames": )" + frames +
-           R"(, "tracebacks": )" + tracebacks + R"(, "traces": )" + traces + "}";
+           R"(, "tracebacks": )" + tracebacks + R"(, "traces": )" + traces +
+           R"(, "cycles": )" + cycles + "}";
   }
 };
 
@@ -74,11 +77,29 @@ std::string with_traces(std::string traces) {
   d.traces = std::move(traces);
   return d.text();
 }
+std::string with_cycles(std::string cycles) {
+  Document d;
+  d.cycles = std::move(cycles);
+  return d.text();
+}
+// One cycle of two 8-byte members of traceback 0, with `edges` and `bytes` as given.
+std::string two_members(const std::string& edges, const std::string& bytes = "16") {
+  return with_cycles(R"([{"members": [{"address": "0x10", "size": 8, "traceback": 0},
+                                      {"address": "0x20", "size": 8, "traceback": 0}], "edges": )" +
+                     edges + R"(, "bytes": )" + bytes + "}]");
+}
 
 }  // namespace
 
 TEST_CASE("the test document is valid", "[snapshot_json][errors]") {
-  CHECK(parse_snapshot_json(Document().text(), "input.json").traces.size() == 1);
+  const Snapshot snapshot = parse_snapshot_json(Document().text(), "input.json");
+  CHECK(snapshot.traces.size() == 1);
+  REQUIRE(snapshot.cycles.size() == 1);
+  CHECK(snapshot.cycles[0].edges[0].offset == kUnknownEdgeOffset);
+  CHECK(parse_snapshot_json(two_members(R"([{"from": 0, "to": 1, "offset": 0}, {"from": 1, "to": 0, "offset": 8}])"),
+                            "input.json")
+            .cycles[0]
+            .members.size() == 2);
 }
 
 TEST_CASE("malformed JSON is reported with line, column and byte offset", "[snapshot_json][errors]") {
@@ -187,6 +208,47 @@ TEST_CASE("indices that point nowhere are refused", "[snapshot_json][errors]") {
   const Failure frame = parse_failure(with_tracebacks(R"([{"frames": [0, 1]}])"));
   CHECK(frame.position == "/tracebacks/0/frames/1");
   CHECK_THAT(frame.reason, Catch::Contains("frame 1 does not exist"));
+}
+
+TEST_CASE("cycles are checked like the rest: types, indices, and their bytes", "[snapshot_json][errors]") {
+  const std::string edges = R"([{"from": 0, "to": 1, "offset": 0}, {"from": 1, "to": 0, "offset": 8}])";
+  const Failure member = parse_failure(two_members(R"([{"from": 0, "to": 1, "offset": 0}, {"from": 1, "to": 2, "offset": 8}])"));
+  CHECK(member.position == "/cycles/0/edges/1/to");
+  CHECK(member.reason == "member 2 does not exist (the cycle has 2 members)");
+
+  const Failure traceback = parse_failure(with_cycles(
+      R"([{"members": [{"address": "0x10", "size": 8, "traceback": 1}], "edges": [{"from": 0, "to": 0, "offset": 0}], "bytes": 8}])"));
+  CHECK(traceback.position == "/cycles/0/members/0/traceback");
+  CHECK_THAT(traceback.reason, Catch::Contains("traceback 1 does not exist"));
+
+  const Failure bytes = parse_failure(two_members(edges, "17"));
+  CHECK(bytes.position == "/cycles/0/bytes");
+  CHECK(bytes.reason == "17 is not the sum of the members' sizes (16)");
+
+  const Failure overflow = parse_failure(with_cycles(
+      R"([{"members": [{"address": "0x10", "size": 18446744073709551615, "traceback": 0},
+                       {"address": "0x20", "size": 1, "traceback": 0}], "edges": [], "bytes": 0}])"));
+  CHECK(overflow.position == "/cycles/0/members/1/size");
+
+  const Failure lonely = parse_failure(with_cycles(
+      R"([{"members": [{"address": "0x10", "size": 8, "traceback": 0}], "edges": [], "bytes": 8}])"));
+  CHECK(lonely.position == "/cycles/0/edges");
+  CHECK(parse_failure(with_cycles(R"([{"members": [], "edges": [], "bytes": 0}])")).position == "/cycles/0/members");
+
+  CHECK(parse_failure(with_cycles(R"({})")).position == "/cycles");
+  CHECK(parse_failure(with_cycles(R"([{"edges": [], "bytes": 0}])")).position == "/cycles/0/members");
+  CHECK(parse_failure(two_members(edges, "-16")).position == "/cycles/0/bytes");
+  CHECK(parse_failure(two_members(R"([{"from": 0, "to": 1}])")).position == "/cycles/0/edges/0/offset");
+  CHECK(parse_failure(two_members(R"([{"from": 0, "to": 1, "offset": "8"}])")).position == "/cycles/0/edges/0/offset");
+  CHECK_THAT(parse_failure(two_members(R"([{"from": 0, "to": 1, "offset": 18446744073709551615}])")).reason,
+             Catch::Contains("null"));
+  CHECK(parse_failure(two_members(R"([{"from": -1, "to": 1, "offset": 0}])")).position == "/cycles/0/edges/0/from");
+  CHECK(parse_failure(with_cycles(R"([{"members": [{"address": 16, "size": 8, "traceback": 0}],
+                                       "edges": [{"from": 0, "to": 0, "offset": 0}], "bytes": 8}])"))
+            .position == "/cycles/0/members/0/address");
+  CHECK(parse_failure(with_cycles(R"([{"members": [{"address": "0x10", "size": 8, "traceback": 0}],
+                                       "edges": [{"from": 0, "to": 0, "offset": 0}], "bytes": 8, "reachable": 1}])"))
+            .position == "/cycles/0/reachable");
 }
 
 TEST_CASE("enumerations and addresses are checked", "[snapshot_json][errors]") {

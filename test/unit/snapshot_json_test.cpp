@@ -52,6 +52,25 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
     CHECK(a.traces[i].count == b.traces[i].count);
     CHECK(a.traces[i].reachability == b.traces[i].reachability);
   }
+  REQUIRE(a.cycles.size() == b.cycles.size());
+  for (std::size_t i = 0; i < a.cycles.size(); ++i) {
+    const Cycle& x = a.cycles[i];
+    const Cycle& y = b.cycles[i];
+    CHECK(x.bytes == y.bytes);
+    CHECK(x.reachable == y.reachable);
+    REQUIRE(x.members.size() == y.members.size());
+    for (std::size_t k = 0; k < x.members.size(); ++k) {
+      CHECK(x.members[k].address == y.members[k].address);
+      CHECK(x.members[k].size == y.members[k].size);
+      CHECK(x.members[k].traceback == y.members[k].traceback);
+    }
+    REQUIRE(x.edges.size() == y.edges.size());
+    for (std::size_t e = 0; e < x.edges.size(); ++e) {
+      CHECK(x.edges[e].from == y.edges[e].from);
+      CHECK(x.edges[e].to == y.edges[e].to);
+      CHECK(x.edges[e].offset == y.edges[e].offset);
+    }
+  }
 }
 
 std::string to_json(const Snapshot& snapshot) {
@@ -102,6 +121,47 @@ TEST_CASE("the JSON layout is the documented one", "[snapshot_json]") {
   CHECK(document["traces"][2]["reachability"] == "cycle");
   CHECK(document["traces"][2]["domain"] == 7);
   CHECK(document["traces"][4]["size"] == 18446744073709551615ULL);
+  // Cycles: addresses in hexadecimal like frames', tracebacks by index, an unknown offset as null.
+  const auto& pair = document["cycles"][0];
+  CHECK(pair["members"][1] == nlohmann::json({{"address", "0x7f0000002000"}, {"size", 48}, {"traceback", 1}}));
+  CHECK(pair["edges"][1] == nlohmann::json({{"from", 0}, {"to", 1}, {"offset", 24}}));
+  CHECK(pair["bytes"] == 96);
+  CHECK(pair["reachable"] == false);
+  CHECK(document["cycles"][1]["members"][0]["address"] == "0xffffffffffffffff");
+  CHECK(document["cycles"][1]["edges"][0]["offset"].is_null());
+  CHECK(document["cycles"][2]["reachable"] == true);
+}
+
+TEST_CASE("a file without cycles (written before they were recorded) reads with none", "[snapshot_json]") {
+  nlohmann::json document = nlohmann::json::parse(to_json(full_snapshot()));
+  document.erase("cycles");
+  const Snapshot snapshot = parse_snapshot_json(document.dump(), "older.json");
+  CHECK(snapshot.cycles.empty());
+  CHECK(snapshot.traces.size() == full_snapshot().traces.size());
+}
+
+TEST_CASE("writing a snapshot with an inconsistent cycle fails before writing anything", "[snapshot_json]") {
+  const auto failure = [](auto&& change) {
+    Snapshot snapshot = full_snapshot();
+    change(snapshot.cycles);
+    std::ostringstream out;
+    try {
+      write_snapshot_json(snapshot, out);
+    } catch (const SnapshotError& error) {
+      CHECK(out.str().empty());
+      return error.position() + ": " + error.reason();
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(failure([](std::vector<Cycle>& c) { c[1].members[0].traceback = TracebackIndex{5}; }),
+             Catch::StartsWith("/cycles/1/members/0/traceback: traceback 5 does not exist"));
+  CHECK_THAT(failure([](std::vector<Cycle>& c) { c[0].edges[3].to = 2; }),
+             Catch::StartsWith("/cycles/0/edges/3/to: member 2 does not exist"));
+  CHECK_THAT(failure([](std::vector<Cycle>& c) { c[2].bytes = 4; }),
+             Catch::StartsWith("/cycles/2/bytes: 4 is not the sum of the members' sizes (3)"));
+  CHECK_THAT(failure([](std::vector<Cycle>& c) { c[1].edges.clear(); }), Catch::StartsWith("/cycles/1/edges: "));
+  CHECK_THAT(failure([](std::vector<Cycle>& c) { c[0].members.clear(); }),
+             Catch::StartsWith("/cycles/0/members: "));
 }
 
 TEST_CASE("optional fields take their documented defaults", "[snapshot_json]") {
