@@ -35,6 +35,11 @@ class CheckCommand final : public Command {
                    "Fail when more blocks leaked than this (default 0)")
         ->check(CLI::NonNegativeNumber)
         ->option_text("N");
+    app.add_option("--max-cycles", thresholds_.max_cycles,
+                   "Fail when more unreachable reference cycles leaked than this (default: no limit of its "
+                   "own; cycle members count as leaked blocks and bytes either way)")
+        ->check(CLI::NonNegativeNumber)
+        ->option_text("N");
     app.add_option("--baseline", baseline_path_,
                    "Count only leaks that are new or grew since this older snapshot, per allocation stack")
         ->option_text("OLD");

@@ -17,10 +17,6 @@ Frame frame_of_file(std::string filename) {
   return frame;
 }
 
-struct TracebackLess {
-  bool operator()(const Traceback& a, const Traceback& b) const { return compare_tracebacks(a, b) < 0; }
-};
-
 struct Totals {
   std::uint64_t size = 0;
   std::uint64_t count = 0;

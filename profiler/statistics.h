@@ -94,4 +94,9 @@ const std::vector<Frame>& analysed_frames(const Traceback& traceback);
 // Orders tracebacks as tracemalloc does: the frame sequences compared oldest frame first, lexicographically.
 std::strong_ordering compare_tracebacks(const Traceback& a, const Traceback& b);
 
+// compare_tracebacks as a less-than, for ordered containers keyed by stack.
+struct TracebackLess {
+  bool operator()(const Traceback& a, const Traceback& b) const { return compare_tracebacks(a, b) < 0; }
+};
+
 }  // namespace heapsnap

@@ -44,6 +44,19 @@ struct CycleShape {
   std::uint64_t blocks() const { return cycles.size() * sites.size(); }
 };
 
+// Cycles, blocks and bytes summed over shapes.
+struct CycleTotals {
+  std::uint64_t cycles = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t bytes = 0;
+
+  void add(const CycleShape& shape) {
+    cycles += shape.count();
+    blocks += shape.blocks();
+    bytes += shape.bytes;
+  }
+};
+
 // The selected cycles of `snapshot` by shape, biggest first: bytes, then count, then members
 // (descending), then compare_shapes. Throws std::out_of_range when a member names a traceback the
 // snapshot does not have, or an edge a member its cycle does not have.

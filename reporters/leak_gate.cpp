@@ -23,6 +23,11 @@ GateResult evaluate_gate(const LeakTotals& totals, const GateThresholds& thresho
                              (totals.size == 1 ? " exceeds" : " exceed") + " --max-leaked-bytes " +
                              std::to_string(thresholds.max_leaked_bytes));
   }
+  if (thresholds.max_cycles && totals.cycles > *thresholds.max_cycles) {
+    result.reasons.push_back(std::to_string(totals.cycles) + leaked + (totals.cycles == 1 ? "cycle" : "cycles") +
+                             since + (totals.cycles == 1 ? " exceeds" : " exceed") + " --max-cycles " +
+                             std::to_string(*thresholds.max_cycles));
+  }
   result.passed = result.reasons.empty();
   return result;
 }

@@ -1,8 +1,11 @@
 #pragma once
-// The CI gate of `heapsnap check`: leaked bytes and blocks against thresholds. The thresholds are
-// inclusive maxima (the gate fails when a total *exceeds* one); 0 means any leak fails.
+// The CI gate of `heapsnap check`: leaked bytes, blocks and (optionally) cycles against thresholds.
+// The thresholds are inclusive maxima (the gate fails when a total *exceeds* one); 0 means any leak
+// fails. Cycle members are leaked blocks too: they count against the byte and block limits whether or
+// not there is a cycle limit.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,18 +14,20 @@ namespace heapsnap {
 struct GateThresholds {
   std::uint64_t max_leaked_bytes = 0;
   std::uint64_t max_leaked_blocks = 0;
+  std::optional<std::uint64_t> max_cycles;  // unreachable reference cycles; no limit of its own when unset
 };
 
 struct LeakTotals {
-  std::uint64_t size = 0;   // leaked bytes counted against the gate
-  std::uint64_t count = 0;  // leaked blocks counted against the gate
-  std::uint64_t sites = 0;  // leak sites holding them
+  std::uint64_t size = 0;    // leaked bytes counted against the gate
+  std::uint64_t count = 0;   // leaked blocks counted against the gate
+  std::uint64_t sites = 0;   // leak sites holding them
+  std::uint64_t cycles = 0;  // unreachable cycles counted against the gate
 };
 
 struct GateResult {
   bool passed = true;
   // One sentence per exceeded threshold, naming the flag, e.g.
-  // "2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0". Blocks first, then bytes.
+  // "2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0". Blocks first, then bytes, then cycles.
   std::vector<std::string> reasons;
 };
 

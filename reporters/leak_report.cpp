@@ -1,23 +1,46 @@
 #include "reporters/leak_report.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace heapsnap {
 namespace {
 
+std::vector<LeakedCycles> leaked_cycles(const Snapshot& snapshot) {
+  std::vector<LeakedCycles> result;
+  for (CycleShape& shape : cycle_shapes(snapshot, CycleSelection::Unreachable)) result.push_back({std::move(shape), {}});
+  return result;
+}
+
+// The shapes of `current` with more cycles than in `baseline`, each with the baseline's count.
+std::vector<LeakedCycles> cycle_growth(const Snapshot& current, const Snapshot& baseline) {
+  std::vector<CycleShape> before = cycle_shapes(baseline, CycleSelection::Unreachable);
+  const auto less = [](const CycleShape& a, const CycleShape& b) { return compare_shapes(a, b) < 0; };
+  std::sort(before.begin(), before.end(), less);
+  std::vector<LeakedCycles> result;
+  for (CycleShape& shape : cycle_shapes(current, CycleSelection::Unreachable)) {
+    const auto match = std::lower_bound(before.begin(), before.end(), shape, less);
+    const std::uint64_t was = match != before.end() && compare_shapes(*match, shape) == 0 ? match->count() : 0;
+    if (shape.count() > was) result.push_back({std::move(shape), was});
+  }
+  return result;
+}
+
 LeakReport finish(std::string snapshot_path, bool leak_analysis, std::optional<std::string> baseline_path,
-                  const GateThresholds& thresholds, std::vector<LeakSite> leaks) {
+                  const GateThresholds& thresholds, std::vector<LeakSite> leaks, std::vector<LeakedCycles> cycles) {
   LeakReport report;
   report.snapshot_path = std::move(snapshot_path);
   report.leak_analysis = leak_analysis;
   report.baseline_path = std::move(baseline_path);
   report.thresholds = thresholds;
   report.leaks = std::move(leaks);
+  report.cycles = std::move(cycles);
   for (const LeakSite& site : report.leaks) {
     report.totals.size += site.size;
     report.totals.count += site.count;
   }
   report.totals.sites = report.leaks.size();
+  for (const LeakedCycles& cycles_of_shape : report.cycles) report.totals.cycles += cycles_of_shape.counted();
   report.gate = evaluate_gate(report.totals, thresholds, report.baseline_path.has_value());
   return report;
 }
@@ -26,13 +49,13 @@ LeakReport finish(std::string snapshot_path, bool leak_analysis, std::optional<s
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds) {
   return finish(std::move(snapshot_path), snapshot.leak_analysis, std::nullopt, thresholds,
-                collect_leak_sites(snapshot));
+                collect_leak_sites(snapshot), leaked_cycles(snapshot));
 }
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const Snapshot& baseline,
                              std::string baseline_path, const GateThresholds& thresholds) {
   return finish(std::move(snapshot_path), snapshot.leak_analysis, std::move(baseline_path), thresholds,
-                leak_growth(snapshot, baseline));
+                leak_growth(snapshot, baseline), cycle_growth(snapshot, baseline));
 }
 
 }  // namespace heapsnap

@@ -8,10 +8,19 @@
 #include <vector>
 
 #include "profiler/snapshot.h"
+#include "reporters/cycle_shapes.h"
 #include "reporters/leak_gate.h"
 #include "reporters/leak_sites.h"
 
 namespace heapsnap {
+
+// Unreachable cycles of one shape, as the leak report counts them.
+struct LeakedCycles {
+  CycleShape shape;                       // every cycle of the shape in the snapshot
+  std::optional<std::uint64_t> baseline;  // only with a baseline: cycles of this shape in it
+  // Cycles counted against the gate: all of the shape's, or with a baseline those beyond its count.
+  std::uint64_t counted() const { return baseline ? shape.count() - *baseline : shape.count(); }
+};
 
 inline constexpr std::string_view kLeakReportFormat = "heapsnap-leak-report";
 inline constexpr int kLeakReportVersion = 1;
@@ -22,13 +31,15 @@ struct LeakReport {
   std::optional<std::string> baseline_path;  // set when only growth over a baseline counts
   GateThresholds thresholds;
   std::vector<LeakSite> leaks;               // sorted, biggest first
-  LeakTotals totals;                         // sums over `leaks`
+  std::vector<LeakedCycles> cycles;          // unreachable cycles by shape, biggest first; with a
+                                             // baseline only the shapes that have more cycles than in it
+  LeakTotals totals;                         // sums over `leaks` and `cycles`
   GateResult gate;
 };
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds);
 
-// Only what grew since `baseline` counts (see leak_growth).
+// Only what grew since `baseline` counts: leak sites per stack (see leak_growth), cycles per shape.
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const Snapshot& baseline,
                              std::string baseline_path, const GateThresholds& thresholds);
 

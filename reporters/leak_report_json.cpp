@@ -1,5 +1,6 @@
 #include "reporters/leak_report_json.h"
 
+#include "reporters/cycle_format.h"
 #include "reporters/frame_format.h"
 #include "reporters/json_output.h"
 
@@ -18,16 +19,40 @@ void LeakReportJsonReporter::render(std::ostream& out) const {
     if (site.baseline) leak["baseline"] = {{"size", site.baseline->size}, {"count", site.baseline->count}};
     leaks.push_back(std::move(leak));
   }
+  // Cycles one by one, each naming its shape; the shapes as the text report prints them.
+  Json cycles = Json::array();
+  Json cycle_shapes = Json::array();
+  for (std::size_t index = 0; index < report_.cycles.size(); ++index) {
+    const LeakedCycles& leaked = report_.cycles[index];
+    Json shape = shape_to_json(leaked.shape);
+    if (leaked.baseline) {
+      shape["baseline"] = {{"count", *leaked.baseline}};
+      shape["growth"] = leaked.counted();
+    }
+    cycle_shapes.push_back(std::move(shape));
+    for (const Cycle& cycle : leaked.shape.cycles) {
+      Json entry = {{"shape", index}};
+      entry.update(cycle_to_json(cycle, leaked.shape, true));
+      cycles.push_back(std::move(entry));
+    }
+  }
   const Json document = {
       {"format", kLeakReportFormat},
       {"version", kLeakReportVersion},
       {"snapshot", report_.snapshot_path},
       {"leak_analysis", report_.leak_analysis},
       {"leaks", std::move(leaks)},
-      {"totals", {{"size", report_.totals.size}, {"count", report_.totals.count}, {"sites", report_.totals.sites}}},
+      {"cycles", std::move(cycles)},
+      {"cycle_shapes", std::move(cycle_shapes)},
+      {"totals",
+       {{"size", report_.totals.size},
+        {"count", report_.totals.count},
+        {"sites", report_.totals.sites},
+        {"cycles", report_.totals.cycles}}},
       {"gate",
        {{"max_leaked_bytes", report_.thresholds.max_leaked_bytes},
         {"max_leaked_blocks", report_.thresholds.max_leaked_blocks},
+        {"max_cycles", report_.thresholds.max_cycles ? Json(*report_.thresholds.max_cycles) : Json(nullptr)},
         {"baseline", report_.baseline_path ? Json(*report_.baseline_path) : Json(nullptr)},
         {"passed", report_.gate.passed},
         {"reasons", report_.gate.reasons}}},

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "profiler/format_size.h"
+#include "reporters/cycle_format.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {
@@ -29,6 +30,21 @@ std::string describe_amount(const LeakSite& site) {
          blocks(site.baseline->count) + ")";
 }
 
+std::string more_than_baseline(const LeakedCycles& leaked) {
+  if (!leaked.baseline) return {};
+  if (*leaked.baseline == 0) return "new: ";
+  return "grew by " + std::to_string(leaked.counted()) + " (baseline: " + std::to_string(*leaked.baseline) + "): ";
+}
+
+void write_site(std::ostream& out, std::size_t number, const LeakSite& site) {
+  out << "\n#" << number << ": " << describe_kind(site.kind) << ": " << describe_amount(site) << "\n";
+  write_stack(out, site.traceback, "    ");
+}
+
+void write_more(std::ostream& out, std::size_t more, std::string_view one, std::string_view many) {
+  if (more > 0) out << "\n... and " << more << " more " << (more == 1 ? one : many) << " (--format json lists all)\n";
+}
+
 }  // namespace
 
 LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t sites_shown)
@@ -41,35 +57,55 @@ void LeakReportTextReporter::render(std::ostream& out) const {
   for (const std::string& reason : report_.gate.reasons) out << "  " << reason << "\n";
   if (report_.gate.passed) {
     out << "  " << blocks(totals.count) << " (" << format_size(totals.size) << ") within --max-leaked-blocks "
-        << limits.max_leaked_blocks << " and --max-leaked-bytes " << limits.max_leaked_bytes << "\n";
+        << limits.max_leaked_blocks << " and --max-leaked-bytes " << limits.max_leaked_bytes;
+    if (limits.max_cycles) {
+      out << ", " << totals.cycles << (totals.cycles == 1 ? " cycle" : " cycles") << " within --max-cycles "
+          << *limits.max_cycles;
+    }
+    out << "\n";
   }
   out << "\nSnapshot: " << report_.snapshot_path << "\n";
   out << (report_.leak_analysis ? "Leak analysis: yes, unreachable blocks are leaks\n"
                                 : "Leak analysis: no, every block still allocated counts as leaked\n");
   if (report_.baseline_path) out << "Baseline: " << *report_.baseline_path << " (only growth since it counts)\n";
-  if (totals.sites == 0) {
+  if (totals.sites == 0 && report_.cycles.empty()) {
     out << (report_.baseline_path ? "No new or grown leaks.\n" : "No leaks.\n");
     return;
   }
   out << "Leaked: " << format_size(totals.size) << " in " << blocks(totals.count) << " at " << totals.sites
       << (totals.sites == 1 ? " site" : " sites") << "\n";
 
-  const std::size_t shown = std::min<std::size_t>(sites_shown_, report_.leaks.size());
-  for (std::size_t i = 0; i < shown; ++i) {
-    const LeakSite& site = report_.leaks[i];
-    out << "\n#" << (i + 1) << ": " << describe_kind(site.kind) << ": " << describe_amount(site) << "\n";
-    const char* prefix = "    at ";
-    for (const Frame& frame : site.traceback.frames) {
-      out << prefix << format_frame(frame) << "\n";
-      prefix = "       ";
+  // Cycles first, one shape at a time; their members' sites are then left out of the site list.
+  if (!report_.cycles.empty()) {
+    CycleTotals all;
+    for (const LeakedCycles& leaked : report_.cycles) all.add(leaked.shape);
+    out << "Leaked cycles: " << totals.cycles << (report_.baseline_path ? " more than in the baseline" : "") << ", "
+        << report_.cycles.size() << (report_.cycles.size() == 1 ? " shape" : " shapes") << " ("
+        << format_size(all.bytes) << " in " << blocks(all.blocks) << ")\n";
+    const std::size_t shown = std::min<std::size_t>(sites_shown_, report_.cycles.size());
+    for (std::size_t i = 0; i < shown; ++i) {
+      out << "\n" << more_than_baseline(report_.cycles[i]) << describe_shape(report_.cycles[i].shape) << "\n";
+      write_shape_members(out, report_.cycles[i].shape, "    ");
     }
-    if (site.traceback.frames.empty()) out << prefix << "<unknown>\n";
-    if (const std::string note = format_truncation(site.traceback); !note.empty()) out << "       " << note << "\n";
+    write_more(out, report_.cycles.size() - shown, "shape", "shapes");
   }
-  if (shown < report_.leaks.size()) {
-    const std::size_t more = report_.leaks.size() - shown;
-    out << "\n... and " << more << (more == 1 ? " more site" : " more sites") << " (--format json lists all)\n";
+
+  std::vector<const LeakSite*> sites;
+  for (const LeakSite& site : report_.leaks) {
+    if (report_.cycles.empty() || site.kind != LeakKind::Cycle) sites.push_back(&site);
   }
+  if (!report_.cycles.empty()) {
+    LeakAmount outside;
+    for (const LeakSite* site : sites) {
+      outside.size += site->size;
+      outside.count += site->count;
+    }
+    out << "\nLeaks outside cycles: " << format_size(outside.size) << " in " << blocks(outside.count) << " at "
+        << sites.size() << (sites.size() == 1 ? " site" : " sites") << "\n";
+  }
+  const std::size_t shown = std::min<std::size_t>(sites_shown_, sites.size());
+  for (std::size_t i = 0; i < shown; ++i) write_site(out, i + 1, *sites[i]);
+  write_more(out, sites.size() - shown, "site", "sites");
 }
 
 }  // namespace heapsnap

@@ -1,12 +1,18 @@
 #pragma once
-// The leak report as text for people: the verdict and its reasons first, then what was analysed and
-// the biggest leak sites, each with its stack, most recent frame first:
+// The leak report as text for people: the verdict and its reasons first, then what was analysed, the
+// leaked cycles by shape (each shape once, with its count and members), then the biggest other leak
+// sites, each with its stack, most recent frame first:
 //   heapsnap check: FAILED
 //     2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0
+//   ...
+//   100 cycles of 2 blocks (96 B each): block at src/node.cpp:31 (make_node) ↔ block at src/node.cpp:31 (make_node)
+//       block 1 (48 B) points to block 2 (offsets 16, 24)
+//           at src/node.cpp:31 (make_node)
 //   ...
 //   #1: direct leak: 1.0 KiB in 1 block
 //       at src/widget.cpp:12 (make_widget)
 //          src/main.cpp:30 (main)
+// At most `sites_shown` shapes and `sites_shown` sites are printed.
 
 #include <cstddef>
 

@@ -11,10 +11,6 @@
 namespace heapsnap {
 namespace {
 
-struct TracebackLess {
-  bool operator()(const Traceback& a, const Traceback& b) const { return compare_tracebacks(a, b) < 0; }
-};
-
 constexpr std::size_t kKindCount = 4;
 
 // Leaked amounts per kind at one traceback.

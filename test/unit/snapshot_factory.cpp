@@ -128,4 +128,47 @@ Snapshot full_snapshot() {
   return snapshot;
 }
 
+const Traceback kFirstNode = stack({frame("src/node.cpp", 31, "make_node"), frame("src/node.cpp", 37, "make_ring")});
+const Traceback kOtherNode = stack({frame("src/node.cpp", 31, "make_node"), frame("src/node.cpp", 40, "make_ring")});
+const Traceback kPlainLeak = stack({frame("src/plain.cpp", 9, "leak_plain")});
+
+void add_ring(Snapshot& snapshot, std::uint64_t address, std::initializer_list<Traceback> sites, bool reachable) {
+  Cycle cycle;
+  for (const Traceback& site : sites) {
+    const auto found = std::find(snapshot.tracebacks.begin(), snapshot.tracebacks.end(), site);
+    cycle.members.push_back({address, 48, TracebackIndex{static_cast<std::uint32_t>(found - snapshot.tracebacks.begin())}});
+    address += 48;
+    cycle.bytes += 48;
+  }
+  const auto n = static_cast<std::uint32_t>(cycle.members.size());
+  for (std::uint32_t k = 0; k < n; ++k) {
+    cycle.edges.push_back({k, (k + 1) % n, 16});
+    cycle.edges.push_back({k, (k + 1) % n, 24});
+  }
+  cycle.reachable = reachable;
+  snapshot.cycles.push_back(std::move(cycle));
+}
+
+Snapshot snapshot_with_cycles(const CycleCounts& counts) {
+  const auto first = static_cast<std::uint64_t>(counts.pairs + counts.triangles + counts.self_cycles);
+  const auto other = static_cast<std::uint64_t>(counts.pairs + 2 * counts.triangles);
+  Snapshot snapshot = SnapshotBuilder()
+                          .leak_analysis(true)
+                          .add(0, 48 * first, kFirstNode, first, Reachability::Cycle)
+                          .add(0, 48 * other, kOtherNode, other, Reachability::Cycle)
+                          .add(0, 128, kPlainLeak, 2, Reachability::Direct)
+                          .add(0, 192, kFirstNode, 4, Reachability::Reachable)
+                          .build();
+  std::uint64_t address = 0x10000;
+  const auto add = [&](std::initializer_list<Traceback> sites, bool reachable = false) {
+    add_ring(snapshot, address, sites, reachable);
+    address += 0x1000;
+  };
+  for (int i = 0; i < counts.pairs; ++i) add({kFirstNode, kOtherNode});
+  for (int i = 0; i < counts.triangles; ++i) add({kFirstNode, kOtherNode, kOtherNode});
+  for (int i = 0; i < counts.self_cycles; ++i) add({kFirstNode});
+  add({kFirstNode, kFirstNode, kFirstNode, kFirstNode}, true);
+  return snapshot;
+}
+
 }  // namespace heapsnap::test
