@@ -38,6 +38,7 @@ class Command {
 std::unique_ptr<Command> make_stats_command();
 std::unique_ptr<Command> make_diff_command();
 std::unique_ptr<Command> make_check_command();
+std::unique_ptr<Command> make_cycles_command();
 std::unique_ptr<Command> make_run_command();
 
 }  // namespace heapsnap::cli
