@@ -2,6 +2,7 @@
 
 Paths come from the environment set by ctest (see CMakeLists.txt next to this file).
 """
+import collections
 import json
 import os
 import re
@@ -23,6 +24,14 @@ def line_of(source: Path, marker: str) -> int:
         if marker in text:
             return number
     raise AssertionError(f"{marker!r} not in {source}")
+
+
+def line_of_code(source: Path, marker: str) -> int:
+    """The line of `source` whose code carries the comment `marker` (not a comment line naming it)."""
+    for number, text in enumerate(source.read_text().splitlines(), start=1):
+        if marker in text and not text.lstrip().startswith("//"):
+            return number
+    raise AssertionError(f"no code line marked {marker!r} in {source}")
 
 
 def run(args, **kwargs):
@@ -203,6 +212,140 @@ class OnDemandSnapshots(HeapsnapTestCase):
             self.assertEqual(snapshot["process"]["reason"], "interval")
             self.assertFalse(snapshot["leak_analysis"])
 
+
+class Cycles(HeapsnapTestCase):
+    """samples/cycles.cpp leaves exactly 100 unreachable 2-cycles, 10 3-cycles, 7 self-cycles and 5 plain
+    64-byte leaks, and keeps reachable a 4-ring (global) and a 2-ring per worker thread (their stacks)."""
+
+    RUNS = 3
+    SOURCE = SOURCE / "samples" / "cycles.cpp"
+
+    def setUp(self):
+        super().setUp()
+        self.cycle_line = line_of_code(self.SOURCE, "CYCLE SITE")
+        self.plain_line = line_of_code(self.SOURCE, "PLAIN LEAK SITE")
+
+    def at(self, traceback, line, function=None):
+        top = traceback[0]
+        return top["filename"].endswith("samples/cycles.cpp") and top["lineno"] == line and \
+            (function is None or top["function"] == function)
+
+    def profile_cycles(self, threads, run_number):
+        name = f"cycles-{threads}-{run_number}.json"
+        self.profile(str(SAMPLES / "cycles"), str(threads), output=name)
+        return name
+
+    def report(self, name):
+        result = self.check(name, "--format", "json")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        return json.loads(result.stdout)
+
+    def assert_cycles(self, report):
+        """Every unreachable cycle exactly once, at the cycle site, and no reachable block reported."""
+        cycles = report["cycles"]
+        sizes = collections.Counter(len(cycle["members"]) for cycle in cycles)
+        self.assertEqual(sizes, {2: 100, 3: 10, 1: 7})
+        for cycle in cycles:
+            for member in cycle["members"]:
+                self.assertTrue(self.at(member["traceback"], self.cycle_line, "make_node"), member["traceback"][0])
+                self.assertRegex(member["address"], r"^0x[0-9a-f]+$")
+            self.assertEqual(cycle["bytes"], sum(member["size"] for member in cycle["members"]))
+            # A ring: every member points to the next one (two pointers: a shared_ptr's object and
+            # control block), the last to the first.
+            n = len(cycle["members"])
+            pointed = {(edge["from"], edge["to"]) for edge in cycle["edges"]}
+            self.assertEqual(pointed, {(k, (k + 1) % n) for k in range(n)}, cycle["edges"])
+        self.assertEqual(sorted(((len(shape["members"]), shape["count"]) for shape in report["cycle_shapes"]),
+                         reverse=True), [(3, 10), (2, 100), (1, 7)])
+        self.assertEqual(report["totals"]["cycles"], 117)
+
+        # Every leak is a member of those cycles or a plain leak: the reachable rings' blocks are not.
+        kinds = collections.defaultdict(int)
+        for leak in report["leaks"]:
+            kinds[leak["kind"]] += leak["count"]
+            if leak["kind"] == "direct":
+                self.assertTrue(self.at(leak["traceback"], self.plain_line, "leak_plain"), leak)
+                self.assertEqual(leak["size"], 64 * leak["count"])
+        self.assertEqual(set(kinds), {"cycle", "direct"})
+        self.assertEqual(kinds["cycle"], 200 + 30 + 7)
+        self.assertLessEqual(kinds["direct"], 5)
+
+    def assert_plain_leaks(self, report):
+        direct = sum(leak["count"] for leak in report["leaks"] if leak["kind"] == "direct")
+        self.assertEqual(direct, 5, "direct leaks at the plain leak site")
+        self.assertEqual(report["totals"]["count"], 237 + 5)
+
+    def test_every_unreachable_cycle_once_by_shape(self):
+        for threads in (0, 4):
+            for run_number in range(self.RUNS):
+                with self.subTest(threads=threads, run=run_number):
+                    name = self.profile_cycles(threads, run_number)
+                    self.assert_cycles(self.report(name))
+                    text = self.check(name).stdout.decode()
+                    where = rf"block at \S*samples/cycles\.cpp:{self.cycle_line} \(make_node\)"
+                    self.assertRegex(text, rf"\n100 cycles of 2 blocks \(96 B each\): {where} ↔ {where}\n")
+                    self.assertRegex(text, rf"\n10 cycles of 3 blocks \(144 B each\): {where} → {where} → {where} → "
+                                           r"back to the first\n")
+                    self.assertRegex(text, rf"\n7 self-cycles \(48 B each\): {where} → itself\n")
+                    self.assertEqual(text.count(" cycles of "), 2)
+                    self.assertNotIn("leaked cycle:", text)  # their members are not listed again as sites
+
+    def test_every_plain_leak_without_worker_threads(self):
+        for run_number in range(self.RUNS):
+            with self.subTest(run=run_number):
+                name = self.profile_cycles(0, run_number)
+                self.assert_plain_leaks(self.report(name))
+                self.assertIn("\nLeaks outside cycles: 320 B in 5 blocks at 1 site\n", self.check(name).stdout.decode())
+
+    # Known to fail: a worker thread that leaked one plain block still holds a copy of its pointer in a
+    # register while it waits in pause(), so the conservative scan finds it reachable (get_referrers()
+    # names a Register of the worker). With 4 workers 2 of the 5 plain leaks are reported. When the
+    # sample or the collector no longer leaves that copy, this test passes: remove the decorator.
+    @unittest.expectedFailure
+    def test_every_plain_leak_with_worker_threads(self):
+        for run_number in range(self.RUNS):
+            self.assert_plain_leaks(self.report(self.profile_cycles(4, run_number)))
+
+    def test_max_cycles_gates_on_the_number_of_leaked_cycles(self):
+        for threads in (0, 4):
+            with self.subTest(threads=threads):
+                name = self.profile_cycles(threads, 0)
+                totals = self.report(name)["totals"]
+                room = ["--max-leaked-blocks", str(totals["count"]), "--max-leaked-bytes", str(totals["size"])]
+                failed = self.check(name, "--max-cycles", "116", *room)
+                self.assertEqual(failed.returncode, 1)
+                self.assertEqual(failed.stderr.decode(),
+                                 "heapsnap: check failed: 117 leaked cycles exceed --max-cycles 116\n")
+                passed = self.check(name, "--max-cycles", "117", *room)
+                self.assertEqual(passed.returncode, 0, passed.stderr)
+                self.assertIn(b", 117 cycles within --max-cycles 117\n", passed.stdout)
+                # The cycles' members are leaked blocks: --max-cycles alone leaves the block limit at 0.
+                self.assertEqual(self.check(name, "--max-cycles", "117").returncode, 1)
+
+    def test_reachable_cycles_are_listed_on_request_only(self):
+        env = dict(os.environ, HEAPSNAP_REACHABLE_CYCLES="1")
+        for threads in (0, 4):
+            with self.subTest(threads=threads):
+                name = f"reachable-{threads}.json"
+                result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / name), "--", str(SAMPLES / "cycles"),
+                              str(threads)], cwd=self.dir, env=env)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                listed = run([HEAPSNAP, "cycles", name, "--reachable", "--format", "json", "--limit", "0"], cwd=self.dir)
+                self.assertEqual(listed.returncode, 0, listed.stderr)
+                shapes = json.loads(listed.stdout)["shapes"]
+                ours = collections.Counter()
+                for shape in shapes:
+                    if all(self.at(member["traceback"], self.cycle_line) for member in shape["members"]):
+                        ours[len(shape["members"])] += shape["count"]
+                # The global's 4-ring, and one 2-ring on each worker's stack.
+                self.assertEqual(ours, {4: 1, 2: threads} if threads else {4: 1}, shapes)
+                text = run([HEAPSNAP, "cycles", name, "--reachable"], cwd=self.dir).stdout.decode()
+                self.assertIn("1 cycle of 4 blocks (192 B): ", text)
+                # Listed, but no leaks: the leaked cycles are still exactly the sample's.
+                self.assert_cycles(self.report(name))
+                leaked = json.loads(run([HEAPSNAP, "cycles", name, "--format", "json"], cwd=self.dir).stdout)
+                self.assertEqual(leaked["totals"]["cycles"], 117)
+                self.assertFalse(leaked["reachable"])
 
 if __name__ == "__main__":
     unittest.main()
