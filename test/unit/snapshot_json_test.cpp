@@ -9,8 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "collector/gc_cycle_report.h"
 #include "profiler/snapshot_json.h"
 #include "test/unit/snapshot_factory.h"
+
+// The precise collector's unknown offset is the one the file format writes as null.
+static_assert(heapsnap::kUnknownEdgeOffset == heapsnap::gc::kUnknownOffset);
 #include "test/unit/temp_directory.h"
 
 using namespace heapsnap;
