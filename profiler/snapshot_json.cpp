@@ -389,39 +389,37 @@ class SchemaReader {
     return number;
   }
 
-  std::vector<Frame> frame_table(const Json& document, const JsonPath& root) const {
-    const JsonPath path = root.member("frames");
-    const auto& items = array(required(document, root, "frames"), path);
-    std::vector<Frame> frames;
-    frames.reserve(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const JsonPath item_path = path.element(i);
-      const Json& item = items[i];
-      require_object(item, item_path);
-      Frame& frame = frames.emplace_back();
-      frame.filename = string(required(item, item_path, "filename"), item_path.member("filename"));
-      frame.lineno = unsigned_member<std::uint32_t>(item, item_path, "lineno");
-      frame.function = optional_string(item, item_path, "function");
-      frame.module = optional_string(item, item_path, "module");
-      if (const Json* address_value = optional(item, "address")) {
-        frame.address = address(*address_value, item_path.member("address"));
-      }
-    }
-    return frames;
-  }
-
-  std::vector<Traceback> tracebacks(const Json& document, const JsonPath& root,
-                                    const std::vector<Frame>& frames) const {
-    const JsonPath path = root.member("tracebacks");
-    const auto& items = array(required(document, root, "tracebacks"), path);
-    std::vector<Traceback> result;
+  // The array at `path`, each element an object read by `read(item, item_path)`.
+  template <typename Read>
+  auto objects(const Json& value, const JsonPath& path, Read read) const {
+    const auto& items = array(value, path);
+    std::vector<decltype(read(value, path))> result;
     result.reserve(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
       const JsonPath item_path = path.element(i);
       require_object(items[i], item_path);
-      const JsonPath frames_path = item_path.member("frames");
-      const auto& indices = array(required(items[i], item_path, "frames"), frames_path);
-      Traceback& traceback = result.emplace_back();
+      result.push_back(read(items[i], item_path));
+    }
+    return result;
+  }
+
+  std::vector<Frame> frame_table(const Json& document, const JsonPath& root) const {
+    return objects(required(document, root, "frames"), root.member("frames"), [&](const Json& item, const JsonPath& path) {
+      Frame frame;
+      frame.filename = string(required(item, path, "filename"), path.member("filename"));
+      frame.lineno = unsigned_member<std::uint32_t>(item, path, "lineno");
+      frame.function = optional_string(item, path, "function");
+      frame.module = optional_string(item, path, "module");
+      if (const Json* address_value = optional(item, "address")) frame.address = address(*address_value, path.member("address"));
+      return frame;
+    });
+  }
+
+  std::vector<Traceback> tracebacks(const Json& document, const JsonPath& root, const std::vector<Frame>& frames) const {
+    const auto read = [&](const Json& item, const JsonPath& path) {
+      const JsonPath frames_path = path.member("frames");
+      const auto& indices = array(required(item, path, "frames"), frames_path);
+      Traceback traceback;
       traceback.frames.reserve(indices.size());
       for (std::size_t k = 0; k < indices.size(); ++k) {
         const auto index = unsigned_value<std::uint64_t>(indices[k], frames_path.element(k));
@@ -431,11 +429,12 @@ class SchemaReader {
         }
         traceback.frames.push_back(frames[index]);
       }
-      const Json* total = optional(items[i], "total_nframe");
+      const Json* total = optional(item, "total_nframe");
       traceback.total_nframe = total == nullptr ? static_cast<std::uint32_t>(traceback.frames.size())
-                                                : unsigned_value<std::uint32_t>(*total, item_path.member("total_nframe"));
-    }
-    return result;
+                                                : unsigned_value<std::uint32_t>(*total, path.member("total_nframe"));
+      return traceback;
+    };
+    return objects(required(document, root, "tracebacks"), root.member("tracebacks"), read);
   }
 
   Reachability reachability(const Json& value, const JsonPath& path) const {
@@ -448,83 +447,58 @@ class SchemaReader {
   }
 
   std::vector<Trace> traces(const Json& document, const JsonPath& root, std::size_t traceback_count) const {
-    const JsonPath path = root.member("traces");
-    const auto& items = array(required(document, root, "traces"), path);
-    std::vector<Trace> result;
-    result.reserve(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const JsonPath item_path = path.element(i);
-      const Json& item = items[i];
-      require_object(item, item_path);
-      Trace& trace = result.emplace_back();
-      if (const Json* domain = optional(item, "domain")) {
-        trace.domain = unsigned_value<DomainId>(*domain, item_path.member("domain"));
-      }
-      const auto index = unsigned_member<std::uint32_t>(item, item_path, "traceback");
+    const auto read = [&](const Json& item, const JsonPath& path) {
+      Trace trace;
+      if (const Json* domain = optional(item, "domain")) trace.domain = unsigned_value<DomainId>(*domain, path.member("domain"));
+      const auto index = unsigned_member<std::uint32_t>(item, path, "traceback");
       if (index >= traceback_count) {
-        fail(item_path.member("traceback"), "traceback " + std::to_string(index) +
-                                                " does not exist (/tracebacks has " +
-                                                std::to_string(traceback_count) + " entries)");
+        fail(path.member("traceback"), "traceback " + std::to_string(index) + " does not exist (/tracebacks has " +
+                                           std::to_string(traceback_count) + " entries)");
       }
       trace.traceback = TracebackIndex{index};
-      trace.size = unsigned_member<std::uint64_t>(item, item_path, "size");
-      trace.count = unsigned_member<std::uint64_t>(item, item_path, "count");
-      if (const Json* value = optional(item, "reachability")) {
-        trace.reachability = reachability(*value, item_path.member("reachability"));
-      }
-    }
-    return result;
-  }
-
-  CycleEdge cycle_edge(const Json& item, const JsonPath& path) const {
-    require_object(item, path);
-    CycleEdge edge;
-    edge.from = unsigned_member<std::uint32_t>(item, path, "from");
-    edge.to = unsigned_member<std::uint32_t>(item, path, "to");
-    const JsonPath offset_path = path.member("offset");
-    const Json& offset = required(item, path, "offset");
-    if (offset.is_null()) {
-      edge.offset = kUnknownEdgeOffset;
-    } else {
-      edge.offset = unsigned_value<std::uint64_t>(offset, offset_path);
-      if (edge.offset == kUnknownEdgeOffset) fail(offset_path, describe(offset) + " is reserved: an unknown offset is null");
-    }
-    return edge;
+      trace.size = unsigned_member<std::uint64_t>(item, path, "size");
+      trace.count = unsigned_member<std::uint64_t>(item, path, "count");
+      if (const Json* value = optional(item, "reachability")) trace.reachability = reachability(*value, path.member("reachability"));
+      return trace;
+    };
+    return objects(required(document, root, "traces"), root.member("traces"), read);
   }
 
   std::vector<Cycle> cycles(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
-    const auto& items = array(value, path);
-    std::vector<Cycle> result;
-    result.reserve(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const JsonPath item_path = path.element(i);
-      const Json& item = items[i];
-      require_object(item, item_path);
-      Cycle& cycle = result.emplace_back();
-      const JsonPath members_path = item_path.member("members");
-      const auto& members = array(required(item, item_path, "members"), members_path);
-      cycle.members.reserve(members.size());
-      for (std::size_t k = 0; k < members.size(); ++k) {
-        const JsonPath member_path = members_path.element(k);
-        require_object(members[k], member_path);
-        CycleMember& member = cycle.members.emplace_back();
-        member.address = address(required(members[k], member_path, "address"), member_path.member("address"));
-        member.size = unsigned_member<std::uint64_t>(members[k], member_path, "size");
-        member.traceback = TracebackIndex{unsigned_member<std::uint32_t>(members[k], member_path, "traceback")};
+    const auto member = [&](const Json& item, const JsonPath& member_path) {
+      CycleMember result;
+      result.address = address(required(item, member_path, "address"), member_path.member("address"));
+      result.size = unsigned_member<std::uint64_t>(item, member_path, "size");
+      result.traceback = TracebackIndex{unsigned_member<std::uint32_t>(item, member_path, "traceback")};
+      return result;
+    };
+    const auto edge = [&](const Json& item, const JsonPath& edge_path) {
+      CycleEdge result;
+      result.from = unsigned_member<std::uint32_t>(item, edge_path, "from");
+      result.to = unsigned_member<std::uint32_t>(item, edge_path, "to");
+      const Json& offset = required(item, edge_path, "offset");
+      if (offset.is_null()) {
+        result.offset = kUnknownEdgeOffset;
+      } else {
+        result.offset = unsigned_value<std::uint64_t>(offset, edge_path.member("offset"));
+        if (result.offset == kUnknownEdgeOffset) {
+          fail(edge_path.member("offset"), describe(offset) + " is reserved: an unknown offset is null");
+        }
       }
-      const JsonPath edges_path = item_path.member("edges");
-      const auto& edges = array(required(item, item_path, "edges"), edges_path);
-      cycle.edges.reserve(edges.size());
-      for (std::size_t e = 0; e < edges.size(); ++e) cycle.edges.push_back(cycle_edge(edges[e], edges_path.element(e)));
-      cycle.bytes = unsigned_member<std::uint64_t>(item, item_path, "bytes");
-      if (const Json* reachable = optional(item, "reachable")) {
-        cycle.reachable = boolean(*reachable, item_path.member("reachable"));
-      }
+      return result;
+    };
+    const auto read = [&](const Json& item, const JsonPath& cycle_path) {
+      Cycle cycle;
+      cycle.members = objects(required(item, cycle_path, "members"), cycle_path.member("members"), member);
+      cycle.edges = objects(required(item, cycle_path, "edges"), cycle_path.member("edges"), edge);
+      cycle.bytes = unsigned_member<std::uint64_t>(item, cycle_path, "bytes");
+      if (const Json* reachable = optional(item, "reachable")) cycle.reachable = boolean(*reachable, cycle_path.member("reachable"));
       if (auto defect = cycle_defect(cycle, traceback_count)) {
-        throw SnapshotError(source_, item_path.pointer() + defect->where, defect->reason);
+        throw SnapshotError(source_, cycle_path.pointer() + defect->where, defect->reason);
       }
-    }
-    return result;
+      return cycle;
+    };
+    return objects(value, path, read);
   }
 
   const std::string& source_;
