@@ -55,7 +55,7 @@ TEST_CASE("the leak report lists the unreachable cycles by shape", "[leaks][cycl
   CHECK(report.totals.size == 288 + 240 + 128);
 }
 
-TEST_CASE("--max-cycles fails when more cycles leaked, and only then", "[leaks][cycles][gate]") {
+TEST_CASE("the --max-cycles gate fails when more cycles leaked, and only then", "[leaks][cycles][gate]") {
   const Snapshot snapshot = snapshot_with_cycles();
   const LeakReport over = build_leak_report(snapshot, "run.json", limits(10000, 100, 5));
   CHECK_FALSE(over.gate.passed);
