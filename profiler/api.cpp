@@ -53,7 +53,7 @@ std::size_t get_tracemalloc_memory() noexcept { return trace_table_bytes() + all
 
 int track(DomainId domain, std::uintptr_t address, std::size_t size) noexcept {
   if (!is_tracing()) return -2;
-  const alloc::SiteTag site = tracing::site_for_allocation(1);
+  const alloc::SiteTag site = tracing::site_for_allocation(1, size);
   tracing::account_freed(to_block_info(untrack_block(domain, address)));
   if (!track_block(domain, address, size, site)) return -1;
   tracing::account_allocated(site, size);
@@ -65,6 +65,11 @@ int untrack(DomainId domain, std::uintptr_t address) noexcept {
   tracing::account_freed(to_block_info(untrack_block(domain, address)));
   return 0;
 }
+
+void set_sampling_rate(std::uint64_t mean_bytes_between_samples) noexcept {
+  tracing::g_sample_bytes.store(mean_bytes_between_samples);
+}
+std::uint64_t get_sampling_rate() noexcept { return tracing::g_sample_bytes.load(); }
 
 Snapshot take_snapshot() {
   if (!is_tracing()) throw std::runtime_error("heapsnap::take_snapshot: tracing is not started");

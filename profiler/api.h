@@ -40,6 +40,13 @@ HEAPSNAP_API int track(DomainId domain, std::uintptr_t address, std::size_t size
 // Forgets such a trace. 0 (also when it was not tracked), or -2 when not tracing.
 HEAPSNAP_API int untrack(DomainId domain, std::uintptr_t address) noexcept;
 
+// Sampling instead of exact tracing, for always-on use: 0 (the default) traces every allocation;
+// N > 0 samples one allocation per N bytes on average (exponentially distributed gaps, per thread),
+// and snapshots and traced memory then hold unbiased estimates (Snapshot::sampling_rate says so).
+// Applies to allocations made from now on; call clear_traces() to drop traces made at another rate.
+HEAPSNAP_API void set_sampling_rate(std::uint64_t mean_bytes_between_samples) noexcept;
+HEAPSNAP_API std::uint64_t get_sampling_rate() noexcept;
+
 // A snapshot of every live traced block. Throws std::runtime_error when not tracing.
 HEAPSNAP_API Snapshot take_snapshot();
 // The traceback where the live block holding `p` was allocated; nullopt if untraced or not ours.

@@ -21,7 +21,9 @@ namespace tracing = heapsnap::tracing;
 // every helper below is always inlined into it.
 constexpr std::uint32_t kOwnFrames = 1;
 
-[[gnu::always_inline]] inline SiteTag caller_site() noexcept { return tracing::site_for_allocation(kOwnFrames); }
+[[gnu::always_inline]] inline SiteTag caller_site(std::size_t size) noexcept {
+  return tracing::site_for_allocation(kOwnFrames, size);
+}
 
 [[gnu::always_inline]] inline void* accounted(void* p, SiteTag site, std::size_t size) noexcept {
   if (p != nullptr) tracing::account_allocated(site, size);
@@ -42,7 +44,7 @@ constexpr std::uint32_t kOwnFrames = 1;
 
 // operator new: retry through the new-handler, as [new.delete.single] requires.
 [[gnu::always_inline]] inline void* new_or_throw(std::size_t size, std::size_t alignment) {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   while (true) {
     if (void* p = heapsnap::alloc::allocate(size, alignment, site)) return accounted(p, site, size);
     std::new_handler handler = std::get_new_handler();
@@ -52,7 +54,7 @@ constexpr std::uint32_t kOwnFrames = 1;
 }
 
 [[gnu::always_inline]] inline void* new_or_null(std::size_t size, std::size_t alignment) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   while (true) {
     if (void* p = heapsnap::alloc::allocate(size, alignment, site)) return accounted(p, site, size);
     std::new_handler handler = std::get_new_handler();
@@ -72,53 +74,53 @@ constexpr std::size_t kDefaultNewAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 #define HEAPSNAP_EXPORT extern "C" [[gnu::visibility("default")]]
 
 HEAPSNAP_EXPORT void* malloc(std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   return accounted(heapsnap::alloc::c_malloc(size, site), site, size);
 }
 
 HEAPSNAP_EXPORT void free(void* p) noexcept { release(p); }
 
 HEAPSNAP_EXPORT void* calloc(std::size_t count, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(count * size);
   return accounted(heapsnap::alloc::c_calloc(count, size, site), site, count * size);
 }
 
 HEAPSNAP_EXPORT void* realloc(void* p, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   BlockInfo freed;
   return reallocated(heapsnap::alloc::c_realloc(p, size, site, freed), size, site, freed);
 }
 
 HEAPSNAP_EXPORT void* reallocarray(void* p, std::size_t count, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(count * size);
   BlockInfo freed;
   return reallocated(heapsnap::alloc::c_reallocarray(p, count, size, site, freed), count * size, site, freed);
 }
 
 HEAPSNAP_EXPORT int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   const int error = heapsnap::alloc::c_posix_memalign(out, alignment, size, site);
   if (error == 0) accounted(*out, site, size);
   return error;
 }
 
 HEAPSNAP_EXPORT void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   return accounted(heapsnap::alloc::c_aligned_alloc(alignment, size, site), site, size);
 }
 
 HEAPSNAP_EXPORT void* memalign(std::size_t alignment, std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   return accounted(heapsnap::alloc::c_memalign(alignment, size, site), site, size);
 }
 
 HEAPSNAP_EXPORT void* valloc(std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   return accounted(heapsnap::alloc::c_valloc(size, site), site, size);
 }
 
 HEAPSNAP_EXPORT void* pvalloc(std::size_t size) noexcept {
-  const SiteTag site = caller_site();
+  const SiteTag site = caller_site(size);
   void* p = heapsnap::alloc::c_pvalloc(size, site);
   return accounted(p, site, p == nullptr ? 0 : heapsnap::alloc::find_block(p).requested);
 }

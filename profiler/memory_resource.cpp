@@ -15,7 +15,7 @@ class ArenaResource final : public std::pmr::memory_resource {
   static constexpr std::uint32_t kOwnFrames = 1;
 
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    const alloc::SiteTag site = tracing::site_for_allocation(kOwnFrames);
+    const alloc::SiteTag site = tracing::site_for_allocation(kOwnFrames, bytes);
     void* p = alloc::allocate(bytes, alignment, site);
     if (p == nullptr) throw std::bad_alloc();
     tracing::account_allocated(site, bytes);

@@ -21,6 +21,7 @@
 #include "profiler/snapshot_service.h"
 #include "profiler/stack_capture.h"
 #include "profiler/trace_table.h"
+#include "profiler/tracing.h"
 
 namespace heapsnap {
 namespace {
@@ -116,6 +117,18 @@ int signal_from_environment() noexcept {
   return 0;
 }
 
+std::uint64_t sample_bytes_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_SAMPLE_BYTES");
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  const unsigned long long bytes = std::strtoull(text, &end, 10);
+  if (*end != '\0' || text[0] == '-') {
+    say("ignoring HEAPSNAP_SAMPLE_BYTES=" + std::string(text) + " (a whole number of bytes; 0 traces every allocation)");
+    return 0;
+  }
+  return bytes;
+}
+
 std::chrono::milliseconds interval_from_environment() noexcept {
   const char* text = std::getenv("HEAPSNAP_INTERVAL_MS");
   if (text == nullptr || *text == '\0') return std::chrono::milliseconds(0);
@@ -153,6 +166,7 @@ void after_fork_in_child() noexcept {
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
   g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
   set_unwind_method(unwind_method_from_environment());
+  tracing::g_sample_bytes.store(sample_bytes_from_environment());
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
   g_write_at_exit = true;
   try {

@@ -10,6 +10,7 @@
 //   HEAPSNAP_INTERVAL_MS      a snapshot every N milliseconds (numbered NAME.snap-<n>.json)
 //   HEAPSNAP_REACHABLE_CYCLES 1: leak analyses also list reference cycles that are still reachable
 //   HEAPSNAP_UNWIND    cached (default), fp (frame pointers; only for programs built with them), dwarf
+//   HEAPSNAP_SAMPLE_BYTES     0 (default): trace every allocation; N: sample one per N bytes on average
 
 #include "profiler/snapshot_builder.h"
 

@@ -67,6 +67,8 @@ struct Snapshot {
   std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken
   std::uint64_t traced_peak = 0;      // peak of traced bytes since start() or reset_peak()
   bool leak_analysis = false;         // traces carry a Reachability other than NotAnalyzed
+  std::uint64_t sampling_rate = 0;    // 0: exact; else mean bytes between samples, and sizes and
+                                      // counts are unbiased estimates
   std::vector<Cycle> cycles;          // reference cycles the leak analysis found (unreachable ones, and
                                       // reachable ones when asked for)
   ProcessInfo process;

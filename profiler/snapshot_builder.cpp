@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -26,9 +27,16 @@ Symbolizer& symbolizer() {
 
 bool is_traced(alloc::SiteTag site) { return site >= alloc::SiteTag::FirstTraced; }
 
+// Sums as doubles: in sampling mode a block stands for an estimated (fractional) number of blocks.
 struct Aggregate {
-  std::uint64_t size = 0;
-  std::uint64_t count = 0;
+  double size = 0;
+  double count = 0;
+
+  void add(std::size_t requested) {
+    const double weight = tracing::sample_weight(requested);
+    size += weight;
+    count += requested == 0 ? 1.0 : weight / static_cast<double>(requested);
+  }
 };
 struct AggregateKey {
   DomainId domain;
@@ -86,6 +94,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
   snapshot.traced_peak = traced.peak;
   snapshot.traceback_limit = tracing::g_depth.load();
   snapshot.leak_analysis = findings != nullptr;
+  snapshot.sampling_rate = tracing::g_sample_bytes.load();
   static const BlockClassifier kNoClassifier;
   const BlockClassifier& classify = findings != nullptr ? findings->classify : kNoClassifier;
   snapshot.process = current_process(reason);
@@ -100,15 +109,11 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
         if (!is_traced(block.site)) return;
         auto& s = *static_cast<WalkState*>(context);
         const Reachability reachability = *s.classify ? (*s.classify)(block) : Reachability::NotAnalyzed;
-        Aggregate& a = s.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(block.site), reachability}];
-        a.size += block.requested;
-        ++a.count;
+        s.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(block.site), reachability}].add(block.requested);
       },
       &state);
   for (const TrackedBlock& block : tracked_blocks()) {  // memory of other domains: not ours to classify
-    Aggregate& a = state.aggregates[{block.domain, static_cast<std::uint32_t>(block.site), Reachability::NotAnalyzed}];
-    a.size += block.size;
-    ++a.count;
+    state.aggregates[{block.domain, static_cast<std::uint32_t>(block.site), Reachability::NotAnalyzed}].add(block.size);
   }
 
   // Distinct raw stacks can symbolize to the same traceback (an unrolled loop calls from several
@@ -134,8 +139,8 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
     auto [trace, is_new_trace] =
         trace_of.try_emplace({domain, static_cast<std::uint32_t>(traceback), reachability}, snapshot.traces.size());
     if (is_new_trace) snapshot.traces.push_back({domain, traceback, 0, 0, reachability});
-    snapshot.traces[trace->second].size += aggregate.size;
-    snapshot.traces[trace->second].count += aggregate.count;
+    snapshot.traces[trace->second].size += static_cast<std::uint64_t>(std::llround(aggregate.size));
+    snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }
   if (findings != nullptr) {
     for (const BlockCycle& found : findings->cycles) {

@@ -12,11 +12,21 @@ namespace heapsnap::tracing {
 
 inline std::atomic<bool> g_enabled{false};
 inline std::atomic<std::uint32_t> g_depth{1};  // traceback limit
+// 0: every allocation is traced (exact). Otherwise the mean number of bytes between two sampled
+// allocations: a thread samples when its byte countdown, drawn from an exponential distribution,
+// runs out (as tcmalloc and jemalloc do), and each sampled block stands for sample_weight() bytes.
+inline std::atomic<std::uint64_t> g_sample_bytes{0};
 
-// The site of an allocation being made now: the interned stack of the caller's caller when tracing
-// (skipping `skip` heapsnap frames above this function); Internal when heapsnap itself (or a signal
-// handler interrupting it) allocates; Untraced otherwise.
-alloc::SiteTag site_for_allocation(std::uint32_t skip) noexcept;
+// The site of an allocation of `size` bytes being made now: the interned stack of the caller's caller
+// when tracing (skipping `skip` heapsnap frames above this function) and, in sampling mode, when the
+// allocation is sampled; Internal when heapsnap itself (or a signal handler interrupting it)
+// allocates; Untraced otherwise.
+alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcept;
+
+// The bytes a traced block of `size` bytes stands for: `size` itself when tracing exactly; in
+// sampling mode the unbiased estimate size / (1 - exp(-size / rate)) (a block of `size` bytes is
+// sampled with probability 1 - exp(-size / rate)).
+double sample_weight(std::size_t size) noexcept;
 
 // Traced-memory accounting; blocks with an Untraced tag are not counted.
 void account_allocated(alloc::SiteTag site, std::size_t requested) noexcept;
