@@ -33,15 +33,30 @@ struct Ring {  // single producer, single consumer
 
 [[gnu::noinline]] void* make_block(unsigned r) { return std::malloc(16 + r % 512); }
 
+std::atomic<int> g_finished{0};  // threads done producing: a full ring to one of them never drains
+
+void free_incoming(Ring& incoming, std::atomic<long>& freed) {
+  if (void* q = incoming.pop()) {
+    std::free(q);
+    freed.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void run(long operations, unsigned seed, Ring& outgoing, Ring& incoming, std::atomic<long>& freed) {
   for (long i = 0; i < operations; ++i) {
     seed = seed * 1103515245u + 12345u;
     void* p = make_block(seed >> 8);
     static_cast<char*>(p)[0] = 1;
-    while (!outgoing.push(p))
-      if (void* q = incoming.pop()) std::free(q), freed.fetch_add(1, std::memory_order_relaxed);
-    if (void* q = incoming.pop()) std::free(q), freed.fetch_add(1, std::memory_order_relaxed);
+    while (!outgoing.push(p)) {
+      if (g_finished.load(std::memory_order_acquire) != 0) {  // the consumer is gone: free it here
+        std::free(p);
+        break;
+      }
+      free_incoming(incoming, freed);
+    }
+    free_incoming(incoming, freed);
   }
+  g_finished.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace
