@@ -161,7 +161,8 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                           {"unix_time_ms", process.unix_time_ms}})
       << ",\n  \"memory\": "
       << dump(OrderedJson{{"current", snapshot.traced_current}, {"peak", snapshot.traced_peak}})
-      << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false") << ",\n";
+      << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false")
+      << ",\n  \"sampling_rate\": " << snapshot.sampling_rate << ",\n";
   write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
     return OrderedJson{{"function", frame->function}, {"filename", frame->filename}, {"lineno", frame->lineno},
                        {"module", frame->module},     {"address", to_hex(frame->address)}};
@@ -260,6 +261,9 @@ class SchemaReader {
     }
     if (const Json* leak_analysis = optional(document, "leak_analysis")) {
       snapshot.leak_analysis = boolean(*leak_analysis, root.member("leak_analysis"));
+    }
+    if (const Json* sampling_rate = optional(document, "sampling_rate")) {
+      snapshot.sampling_rate = unsigned_value<std::uint64_t>(*sampling_rate, root.member("sampling_rate"));
     }
     const std::vector<Frame> frames = frame_table(document, root);
     snapshot.tracebacks = tracebacks(document, root, frames);

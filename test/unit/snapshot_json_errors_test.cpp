@@ -181,6 +181,8 @@ TEST_CASE("wrong types are reported with their JSON pointer", "[snapshot_json][e
             .position == "/process/argv/1");
   CHECK(parse_failure(with_process(R"({"pid": "1"})"))
             .position == "/process/pid");
+  CHECK(parse_failure(with_head(R"("format": "heapsnap-snapshot", "version": 1, "sampling_rate": -1)"))
+            .position == "/sampling_rate");
 }
 
 TEST_CASE("negative and out-of-range numbers are refused", "[snapshot_json][errors]") {

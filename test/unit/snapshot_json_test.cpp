@@ -29,6 +29,7 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
   CHECK(a.traced_current == b.traced_current);
   CHECK(a.traced_peak == b.traced_peak);
   CHECK(a.leak_analysis == b.leak_analysis);
+  CHECK(a.sampling_rate == b.sampling_rate);
   CHECK(a.process.pid == b.process.pid);
   CHECK(a.process.argv == b.process.argv);
   CHECK(a.process.executable == b.process.executable);
@@ -113,6 +114,7 @@ TEST_CASE("the JSON layout is the documented one", "[snapshot_json]") {
   CHECK(document["memory"]["current"] == 123456789);
   CHECK(document["memory"]["peak"] == 987654321);
   CHECK(document["leak_analysis"] == true);
+  CHECK(document["sampling_rate"] == 524288);
   // Frames are stored once: widget.cpp:12 is used by two tracebacks but listed one time.
   int widget_frames = 0;
   for (const auto& frame : document["frames"]) widget_frames += frame["filename"] == "/src/widget.cpp";
@@ -181,6 +183,8 @@ TEST_CASE("optional fields take their documented defaults", "[snapshot_json]") {
   CHECK(snapshot.tracebacks[0].frames[0].function.empty());
   CHECK(snapshot.tracebacks[0].frames[0].address == 0);
   CHECK_FALSE(snapshot.leak_analysis);
+  CHECK(snapshot.sampling_rate == 0);
+  CHECK(snapshot.cycles.empty());
   CHECK(snapshot.process.pid == 0);
 }
 
