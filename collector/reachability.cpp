@@ -18,23 +18,35 @@ namespace {
 
 constexpr std::size_t kRedZone = 128;  // x86-64 leaf functions may use 128 bytes below the stack pointer
 
-// How much below a stopped thread's stack pointer holds live data. A leaf function may keep locals
-// in the red zone, but a thread stopped inside a system call (the instruction before the resume
-// address is `syscall`) is in a libc wrapper that does not, and what lies there is stale: counting it
-// would keep leaked blocks "reachable".
-std::size_t live_red_zone(const StoppedThread& thread, const MemoryMap& map) {
+// True when a stopped thread was inside a system call: the instruction before its resume address is
+// `syscall`. It then sits in a libc wrapper, called like any function: the caller-saved registers
+// and the red zone below its stack pointer hold nothing its callers may rely on, only stale values
+// (a leaked block's address among them) that would keep leaks "reachable".
+bool stopped_in_system_call(const StoppedThread& thread, const MemoryMap& map) {
 #if defined(__x86_64__)
   const auto resume = static_cast<std::uintptr_t>(thread.registers[REG_RIP]);
   const MemoryRegion* code = map.region_containing(resume - 2);
-  if (code != nullptr && code->readable && code == map.region_containing(resume)) {
-    const auto* instruction = reinterpret_cast<const unsigned char*>(resume - 2);
-    if (instruction[0] == 0x0f && instruction[1] == 0x05) return 0;
-  }
+  if (code == nullptr || !code->readable || code != map.region_containing(resume)) return false;
+  const auto* instruction = reinterpret_cast<const unsigned char*>(resume - 2);
+  return instruction[0] == 0x0f && instruction[1] == 0x05;
 #else
   (void)thread;
   (void)map;
+  return false;
 #endif
-  return kRedZone;
+}
+
+// The registers of a stopped thread that may hold the program's pointers.
+std::vector<std::uintptr_t> live_registers(const StoppedThread& thread, bool in_system_call) {
+  std::vector<std::uintptr_t> registers(std::begin(thread.registers), std::end(thread.registers));
+#if defined(__x86_64__)
+  if (in_system_call) {
+    registers.clear();
+    for (int r : {REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15})  // callee-saved
+      registers.push_back(static_cast<std::uintptr_t>(thread.registers[r]));
+  }
+#endif
+  return registers;
 }
 
 struct RootRange {
@@ -102,9 +114,10 @@ void with_roots_stopped(bool stop_other_threads, const void* own_stack_low, With
   roots.threads_scanned = 1;
   if (world) {
     for (const StoppedThread* thread : world->stopped()) {
-      add_stack(roots.ranges, map, thread->stack_pointer - live_red_zone(*thread, map), thread->tid);
+      const bool in_system_call = stopped_in_system_call(*thread, map);
+      add_stack(roots.ranges, map, thread->stack_pointer - (in_system_call ? 0 : kRedZone), thread->tid);
       add_thread_pointer_region(roots.ranges, map, thread->thread_pointer, thread->stack_pointer, thread->tid);
-      roots.registers.emplace_back(std::vector<std::uintptr_t>(std::begin(thread->registers), std::end(thread->registers)),
+      roots.registers.emplace_back(live_registers(*thread, in_system_call),
                                    thread_name(thread->tid));
     }
     roots.threads_scanned += world->stopped().size();
