@@ -19,7 +19,7 @@ namespace heapsnap::gc {
 
 // CycleEdge::offset when the reference is not held inside the object (a std::vector's buffer) or the
 // traverse() did not say where it is.
-inline constexpr std::uint64_t kUnknownOffset = ~std::uint64_t{0};
+inline constexpr std::uint64_t kUnknownOffset = kUnknownEdgeOffset;  // one value for both collectors and the file format
 
 // Gives a member's allocation site as an index into a traceback table the caller keeps (for instance
 // by interning heapsnap::get_object_traceback(address_of(object)) into a Snapshot's tracebacks).

@@ -40,10 +40,14 @@ struct CycleMember {
   std::uint64_t size = 0;      // bytes requested
   TracebackIndex traceback{};  // allocation site (an empty traceback when the block was untraced)
 };
+// The offset of a reference that is not a field of the referring block (e.g. an element of a vector
+// the object owns), as the precise gc can report; written as null in files.
+inline constexpr std::uint64_t kUnknownEdgeOffset = ~std::uint64_t{0};
+
 struct CycleEdge {
   std::uint32_t from = 0;    // index into members: the block holding the pointer
   std::uint32_t to = 0;      // index into members: the block pointed to
-  std::uint64_t offset = 0;  // byte offset of the pointer inside `from`
+  std::uint64_t offset = 0;  // byte offset of the pointer inside `from`, or kUnknownEdgeOffset
 };
 struct Cycle {
   std::vector<CycleMember> members;

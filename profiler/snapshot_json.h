@@ -20,9 +20,6 @@ namespace heapsnap {
 inline constexpr std::string_view kSnapshotFormat = "heapsnap-snapshot";
 inline constexpr int kSnapshotVersion = 1;
 
-// CycleEdge::offset when the referencing field is not inside the referring block, or not known (the
-// precise collector's gc::kUnknownOffset has this value). Written as null in files.
-inline constexpr std::uint64_t kUnknownEdgeOffset = ~std::uint64_t{0};
 
 // A snapshot that cannot be read or written. what() is "<file>: <position>: <reason>", or
 // "<file>: <reason>" when there is no position (missing file, I/O error).
