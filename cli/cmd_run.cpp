@@ -9,6 +9,8 @@
 //   HEAPSNAP_DEPTH     frames per allocation stack, 1..128
 //   HEAPSNAP_START     1: trace from the start
 //   HEAPSNAP_LEAKS     1|0: run the leak analysis at exit
+//   HEAPSNAP_REACHABLE_CYCLES, HEAPSNAP_SNAPSHOT_SIGNAL, HEAPSNAP_INTERVAL_MS, HEAPSNAP_SAMPLE_BYTES,
+//   HEAPSNAP_UNWIND    set from the options of the same meaning, when given (profiler/runtime.h)
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -76,7 +78,20 @@ class RunCommand final : public Command {
     app.add_option("--depth", depth_, "Frames recorded per allocation stack, 1-128 (default 16)")
         ->check(CLI::Range(1, kMaxDepth))
         ->option_text("N");
-    app.add_flag("--no-leaks", no_leaks_, "Skip the leak analysis at exit: every live block counts as leaked");
+    app.add_flag("--leaks,!--no-leaks", leaks_,
+                 "Classify blocks by reachability at exit (the default); --no-leaks: every live block counts as leaked");
+    app.add_flag("--reachable-cycles", reachable_cycles_, "Also record reference cycles that are still reachable");
+    app.add_option("--signal", signal_, "Write a leak-analysed snapshot each time the program gets this signal (USR1, USR2 or a number)")
+        ->option_text("SIGNAL");
+    app.add_option("--interval", interval_ms_, "Write a snapshot every MS milliseconds")
+        ->check(CLI::PositiveNumber)
+        ->option_text("MS");
+    app.add_option("--sample-bytes", sample_bytes_,
+                   "Sample one allocation per N bytes on average instead of tracing every one (estimates)")
+        ->option_text("N");
+    app.add_option("--unwind", unwind_, "Stack walking: cached (default), fp (programs built with frame pointers), dwarf")
+        ->check(CLI::IsMember({"cached", "fp", "dwarf"}))
+        ->option_text("METHOD");
     app.add_flag("--force", force_, "Replace the snapshot file if it exists");
     app.add_flag("-q,--quiet", quiet_, "Print nothing besides what the program prints");
     // Options stop at the program's name: "heapsnap run prog -o x" passes -o to prog.
@@ -179,7 +194,12 @@ class RunCommand final : public Command {
                  library.string() + (existing && !existing->empty() ? ":" + *existing : std::string()));
     set_variable(result, "HEAPSNAP_DEPTH", std::to_string(depth_));
     set_variable(result, "HEAPSNAP_START", "1");
-    set_variable(result, "HEAPSNAP_LEAKS", no_leaks_ ? "0" : "1");
+    set_variable(result, "HEAPSNAP_LEAKS", leaks_ ? "1" : "0");
+    if (reachable_cycles_) set_variable(result, "HEAPSNAP_REACHABLE_CYCLES", "1");
+    if (!signal_.empty()) set_variable(result, "HEAPSNAP_SNAPSHOT_SIGNAL", signal_);
+    if (interval_ms_ > 0) set_variable(result, "HEAPSNAP_INTERVAL_MS", std::to_string(interval_ms_));
+    if (sample_bytes_ > 0) set_variable(result, "HEAPSNAP_SAMPLE_BYTES", std::to_string(sample_bytes_));
+    if (!unwind_.empty()) set_variable(result, "HEAPSNAP_UNWIND", unwind_);
     std::erase_if(result, [](const std::string& entry) {
       return entry.starts_with("HEAPSNAP_ROOT_PID=") || entry.starts_with("HEAPSNAP_OUTPUT=");
     });
@@ -210,7 +230,12 @@ class RunCommand final : public Command {
   CLI::App* app_ = nullptr;
   std::string output_;
   int depth_ = kDefaultDepth;
-  bool no_leaks_ = false;
+  bool leaks_ = true;
+  bool reachable_cycles_ = false;
+  std::string signal_;
+  long interval_ms_ = 0;
+  std::uint64_t sample_bytes_ = 0;
+  std::string unwind_;
   bool force_ = false;
   bool quiet_ = false;
   std::vector<std::string> after_separator_;

@@ -200,6 +200,18 @@ class OnDemandSnapshots(HeapsnapTestCase):
         self.assertTrue(snapshot["leak_analysis"])
         self.assertEqual(self.snapshot("s.json")["process"]["reason"], "exit")
 
+    def test_run_options_reach_the_preload_library(self):
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "o.json"), "--interval", "50",
+                      "--signal", "USR2", "--sample-bytes", "1000", "--reachable-cycles", "--",
+                      "/usr/bin/python3", "-c", self.PROGRAM], cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.snapshot("o.json")["sampling_rate"], 1000)
+        reasons = {self.snapshot(p.name)["process"]["reason"] for p in self.dir.glob("o.snap-*.json")}
+        self.assertEqual(reasons, {"signal", "interval"})
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "n.json"), "--no-leaks", "--", "true"], cwd=self.dir)
+        self.assertEqual(result.returncode, 0)
+        self.assertFalse(self.snapshot("n.json")["leak_analysis"])
+
     def test_interval_snapshots_are_numbered(self):
         env = dict(os.environ, HEAPSNAP_INTERVAL_MS="100")
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "i.json"), "--",
