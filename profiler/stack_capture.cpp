@@ -85,7 +85,8 @@ _Unwind_Reason_Code on_dwarf_frame(_Unwind_Context* context, void* arg) {
   return _URC_NO_REASON;
 }
 
-void unwind_with_dwarf(Collector& collector) {
+// Inlined even at -O0: the first frame _Unwind_Backtrace reports must be capture_stack itself.
+[[gnu::always_inline]] inline void unwind_with_dwarf(Collector& collector) {
   g_dwarf_unwinds.fetch_add(1, std::memory_order_relaxed);
   DwarfWalk walk{&collector};
   const _Unwind_Reason_Code end = _Unwind_Backtrace(on_dwarf_frame, &walk);
