@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 
+#include "profiler/signal_chain.h"
 #include "profiler/snapshot_service.h"
 
 namespace heapsnap::collector {
@@ -42,14 +43,6 @@ long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
   return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, value, nullptr, nullptr, 0);
 }
 
-void pass_on(int signal, siginfo_t* info, void* context) {
-  if ((g_program_action.sa_flags & SA_SIGINFO) != 0 && g_program_action.sa_sigaction != nullptr)
-    g_program_action.sa_sigaction(signal, info, context);
-  else if (g_program_action.sa_handler != SIG_DFL && g_program_action.sa_handler != SIG_IGN && g_program_action.sa_handler != nullptr)
-    g_program_action.sa_handler(signal);
-  // SIG_DFL would terminate the process; a stray stop signal is dropped instead.
-}
-
 StoppedThread* slot_of(pid_t tid) {
   StoppedThread* slots = g_slots.load();
   const std::size_t count = g_slot_count.load();
@@ -65,7 +58,7 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
   StoppedThread* slot = g_stopping.load() ? slot_of(static_cast<pid_t>(syscall(SYS_gettid))) : nullptr;
   if (slot == nullptr) {
     g_in_handler.fetch_sub(1);
-    pass_on(signal, info, context);
+    pass_on_to_program(g_program_action, signal, info, context);
     errno = saved_errno;
     return;
   }

@@ -36,16 +36,19 @@ void say(const std::string& message) noexcept {
   [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
 }
 
-unsigned depth_from_environment() noexcept {
-  const char* text = std::getenv("HEAPSNAP_DEPTH");
-  if (text == nullptr || *text == '\0') return 16;
+// The whole number in the environment variable `name`; `fallback` when it is unset, and also (with
+// a warning naming what was expected) when it is not a number in [min, max].
+std::uint64_t number_from_environment(const char* name, std::uint64_t min, std::uint64_t max, std::uint64_t fallback,
+                                      const char* expected) noexcept {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
-  const long depth = std::strtol(text, &end, 10);
-  if (*end != '\0' || depth < 1 || depth > static_cast<long>(kMaxFrames)) {
-    say("ignoring HEAPSNAP_DEPTH=" + std::string(text) + " (must be 1..128); using 16");
-    return 16;
+  const unsigned long long number = std::strtoull(text, &end, 10);
+  if (*end != '\0' || text[0] == '-' || number < min || number > max) {
+    say("ignoring " + std::string(name) + "=" + text + " (" + expected + ")");
+    return fallback;
   }
-  return static_cast<unsigned>(depth);
+  return number;
 }
 
 UnwindMethod unwind_method_from_environment() noexcept {
@@ -117,30 +120,6 @@ int signal_from_environment() noexcept {
   return 0;
 }
 
-std::uint64_t sample_bytes_from_environment() noexcept {
-  const char* text = std::getenv("HEAPSNAP_SAMPLE_BYTES");
-  if (text == nullptr || *text == '\0') return 0;
-  char* end = nullptr;
-  const unsigned long long bytes = std::strtoull(text, &end, 10);
-  if (*end != '\0' || text[0] == '-') {
-    say("ignoring HEAPSNAP_SAMPLE_BYTES=" + std::string(text) + " (a whole number of bytes; 0 traces every allocation)");
-    return 0;
-  }
-  return bytes;
-}
-
-std::chrono::milliseconds interval_from_environment() noexcept {
-  const char* text = std::getenv("HEAPSNAP_INTERVAL_MS");
-  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(0);
-  char* end = nullptr;
-  const long ms = std::strtol(text, &end, 10);
-  if (*end != '\0' || ms < 1) {
-    say("ignoring HEAPSNAP_INTERVAL_MS=" + std::string(text) + " (must be a whole number of milliseconds >= 1)");
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::milliseconds(ms);
-}
-
 // Every lock heapsnap has is held across fork(), in one order, so the child never inherits one held
 // by a thread that does not exist there.
 void before_fork() noexcept {
@@ -166,15 +145,18 @@ void after_fork_in_child() noexcept {
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
   g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
   set_unwind_method(unwind_method_from_environment());
-  tracing::g_sample_bytes.store(sample_bytes_from_environment());
+  tracing::g_sample_bytes.store(number_from_environment("HEAPSNAP_SAMPLE_BYTES", 0, UINT64_MAX, 0,
+                                                       "a whole number of bytes; 0 traces every allocation"));
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
   g_write_at_exit = true;
   try {
-    start(depth_from_environment());
+    start(static_cast<unsigned>(number_from_environment("HEAPSNAP_DEPTH", 1, kMaxFrames, 16, "must be 1..128; using 16")));
   } catch (const std::exception& e) {
     say(e.what());
   }
-  start_snapshot_service({signal_from_environment(), interval_from_environment(), take_numbered_snapshot});
+  const std::chrono::milliseconds interval(
+      number_from_environment("HEAPSNAP_INTERVAL_MS", 1, INT32_MAX, 0, "a whole number of milliseconds >= 1"));
+  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot});
 }
 
 // Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "profiler/recursion_guard.h"
+#include "profiler/signal_chain.h"
 
 namespace heapsnap {
 namespace {
@@ -23,10 +24,7 @@ void on_snapshot_signal(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   const char byte = 's';
   [[maybe_unused]] ssize_t ignored = write(g_wake_pipe[1], &byte, 1);  // async-signal-safe, non-blocking
-  if ((g_program_action.sa_flags & SA_SIGINFO) != 0 && g_program_action.sa_sigaction != nullptr)
-    g_program_action.sa_sigaction(signal, info, context);
-  else if (g_program_action.sa_handler != SIG_DFL && g_program_action.sa_handler != SIG_IGN && g_program_action.sa_handler != nullptr)
-    g_program_action.sa_handler(signal);
+  pass_on_to_program(g_program_action, signal, info, context);
   errno = saved_errno;
 }
 
