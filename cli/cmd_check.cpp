@@ -14,6 +14,7 @@
 #include "reporters/leak_report.h"
 #include "reporters/leak_report_json.h"
 #include "reporters/leak_report_text.h"
+#include "reporters/suppression_filter.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -43,6 +44,11 @@ class CheckCommand final : public Command {
     app.add_option("--baseline", baseline_path_,
                    "Count only leaks that are new or grew since this older snapshot, per allocation stack")
         ->option_text("OLD");
+    app.add_option("--suppressions", suppression_paths_,
+                   "Ignore the known leaks this file lists (docs/suppressions.md), in this snapshot and the "
+                   "baseline; repeatable")
+        ->option_text("FILE")
+        ->allow_extra_args(false);
     add_format_option(app, format_);
     app.add_option("-o,--output", report_path_, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
@@ -54,14 +60,17 @@ class CheckCommand final : public Command {
     if (to_file && !force_ && std::filesystem::exists(std::filesystem::symlink_status(report_path_))) {
       throw UsageError(report_path_ + ": already exists (use --force to replace it)");
     }
-    const Snapshot snapshot = load_snapshot(snapshot_path_);
+    const SuppressionList suppressions = load_suppressions(suppression_paths_);
+    SuppressedSnapshot suppressed = apply_suppressions(load_snapshot(snapshot_path_), suppressions);
+    const Snapshot& snapshot = suppressed.snapshot;
     LeakReport report;
     if (baseline_path_.empty()) {
       report = build_leak_report(snapshot, snapshot_path_, thresholds_);
     } else {
-      const Snapshot baseline = load_snapshot(baseline_path_);
+      const Snapshot baseline = apply_suppressions(load_snapshot(baseline_path_), suppressions).snapshot;
       report = build_leak_report(snapshot, snapshot_path_, baseline, baseline_path_, thresholds_);
     }
+    report.suppressions = std::move(suppressed.applied);
     const GateResult gate = report.gate;
 
     std::unique_ptr<Reporter> reporter;
@@ -95,6 +104,7 @@ class CheckCommand final : public Command {
   std::string snapshot_path_;
   std::string baseline_path_;
   std::string report_path_;
+  std::vector<std::string> suppression_paths_;
   GateThresholds thresholds_;
   OutputFormat format_ = OutputFormat::Text;
   bool force_ = false;

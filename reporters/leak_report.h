@@ -11,6 +11,7 @@
 #include "reporters/cycle_shapes.h"
 #include "reporters/leak_gate.h"
 #include "reporters/leak_sites.h"
+#include "reporters/suppression_filter.h"
 
 namespace heapsnap {
 
@@ -35,6 +36,8 @@ struct LeakReport {
                                              // baseline only the shapes that have more cycles than in it
   LeakTotals totals;                         // sums over `leaks` and `cycles`
   GateResult gate;
+  AppliedSuppressions suppressions;          // --suppressions: the rules and what each took out of the
+                                             // snapshot (not the baseline) before the leaks were counted
 };
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds);
