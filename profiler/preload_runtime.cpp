@@ -84,18 +84,20 @@ std::filesystem::path output_path(unsigned sequence = 0) {
   return p.parent_path() / (p.stem().string() + infix + p.extension().string());
 }
 
-// Takes a snapshot (leak-analysed when asked and possible) and writes it; never throws.
-void write_snapshot(const std::string& reason, bool analyze_leaks, const std::filesystem::path& path) noexcept {
+// Takes a snapshot (leak-analysed when asked and possible) and writes it to output_path(sequence);
+// never throws. Everything it allocates, the file name included, is heapsnap's own, not the program's.
+void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 0) noexcept {
   RecursionGuard guard;
   try {
+    const std::filesystem::path path = output_path(sequence);
     std::optional<LeakFindings> findings;
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
     save_snapshot(snapshot, path);
   } catch (const std::exception& e) {
-    say("cannot write the " + reason + " snapshot: " + e.what());
+    say(std::string("cannot write the ") + reason + " snapshot: " + e.what());
   } catch (...) {
-    say("cannot write the " + reason + " snapshot");
+    say(std::string("cannot write the ") + reason + " snapshot");
   }
 }
 
@@ -103,8 +105,7 @@ void write_snapshot(const std::string& reason, bool analyze_leaks, const std::fi
 // plain one (stopping the world on every tick would slow the program down).
 void take_numbered_snapshot(const char* reason, unsigned sequence) {
   if (!is_tracing()) return;
-  const std::string why = reason;
-  write_snapshot(why, why == "signal" && g_analyze_leaks, output_path(sequence));
+  write_snapshot(reason, std::strcmp(reason, "signal") == 0 && g_analyze_leaks, sequence);
 }
 
 int signal_from_environment() noexcept {
@@ -163,7 +164,7 @@ void after_fork_in_child() noexcept {
 // allocated now is what the program never freed.
 [[gnu::destructor]] void on_unload() noexcept {
   if (!g_write_at_exit || !is_tracing()) return;
-  write_snapshot("exit", g_analyze_leaks, output_path());
+  write_snapshot("exit", g_analyze_leaks);
 }
 
 }  // namespace
