@@ -51,6 +51,16 @@ std::uint64_t number_from_environment(const char* name, std::uint64_t min, std::
   return number;
 }
 
+SnapshotEncoding g_encoding = SnapshotEncoding::Json;  // set once at load
+
+SnapshotEncoding encoding_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_SNAPSHOT_FORMAT");
+  if (text == nullptr || *text == '\0' || std::strcmp(text, "json") == 0) return SnapshotEncoding::Json;
+  if (std::strcmp(text, "cbor") == 0) return SnapshotEncoding::Cbor;
+  say("ignoring HEAPSNAP_SNAPSHOT_FORMAT=" + std::string(text) + " (use json or cbor)");
+  return SnapshotEncoding::Json;
+}
+
 UnwindMethod unwind_method_from_environment() noexcept {
   const char* text = std::getenv("HEAPSNAP_UNWIND");
   if (text == nullptr || *text == '\0' || std::strcmp(text, "cached") == 0) return UnwindMethod::Cached;
@@ -93,7 +103,7 @@ void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 
     std::optional<LeakFindings> findings;
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
-    save_snapshot(snapshot, path);
+    save_snapshot(snapshot, path, g_encoding);
   } catch (const std::exception& e) {
     say(std::string("cannot write the ") + reason + " snapshot: " + e.what());
   } catch (...) {
@@ -146,6 +156,7 @@ void after_fork_in_child() noexcept {
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
   g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
   set_unwind_method(unwind_method_from_environment());
+  g_encoding = encoding_from_environment();
   tracing::g_sample_bytes.store(number_from_environment("HEAPSNAP_SAMPLE_BYTES", 0, UINT64_MAX, 0,
                                                        "a whole number of bytes; 0 traces every allocation"));
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;

@@ -11,6 +11,7 @@
 //   HEAPSNAP_REACHABLE_CYCLES 1: leak analyses also list reference cycles that are still reachable
 //   HEAPSNAP_UNWIND    cached (default), fp (frame pointers; only for programs built with them), dwarf
 //   HEAPSNAP_SAMPLE_BYTES     0 (default): trace every allocation; N: sample one per N bytes on average
+//   HEAPSNAP_SNAPSHOT_FORMAT  json (default) or cbor: the encoding of the snapshot files written
 
 #include "profiler/snapshot_builder.h"
 

@@ -212,6 +212,19 @@ class OnDemandSnapshots(HeapsnapTestCase):
         self.assertEqual(result.returncode, 0)
         self.assertFalse(self.snapshot("n.json")["leak_analysis"])
 
+    def test_cbor_snapshots_are_read_by_every_command(self):
+        self.profile(str(SAMPLES / "leaky"), output="leaky.cbor", extra=("--snapshot-format", "cbor"))
+        self.profile(str(SAMPLES / "leaky"), output="leaky.json")
+        binary = (self.dir / "leaky.cbor").read_bytes()
+        self.assertTrue(binary.startswith(b"\xd9\xd9\xf7"), binary[:8])
+        self.assertLess(len(binary), (self.dir / "leaky.json").stat().st_size)
+        from_cbor = self.check("leaky.cbor", "--format", "json")
+        from_json = self.check("leaky.json", "--format", "json")
+        self.assertEqual(from_cbor.returncode, 1, from_cbor.stderr)
+        self.assertEqual(json.loads(from_cbor.stdout)["totals"], json.loads(from_json.stdout)["totals"])
+        diff = run([HEAPSNAP, "diff", "leaky.json", "leaky.cbor"], cwd=self.dir)
+        self.assertEqual(diff.returncode, 0, diff.stderr)
+
     def test_interval_snapshots_are_numbered(self):
         env = dict(os.environ, HEAPSNAP_INTERVAL_MS="100")
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "i.json"), "--",
