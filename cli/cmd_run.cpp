@@ -28,6 +28,7 @@
 #include "cli/child_process.h"
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
 
 extern char** environ;
@@ -114,6 +115,9 @@ class RunCommand final : public Command {
 
   int run() override {
     const std::vector<std::string> program = program_arguments();
+    if (const std::optional<std::string> reason = why_preload_cannot_work(program.front())) {
+      throw UsageError("run: " + *reason);
+    }
     const std::filesystem::path library = locate_preload_library(environment_variable("HEAPSNAP_PRELOAD"),
                                                                  current_executable());
     const bool named_by_pid = output_.empty() || output_.find("%p") != std::string::npos;
@@ -226,7 +230,7 @@ class RunCommand final : public Command {
         std::cerr << "heapsnap: snapshot written to " << output.string() << "\n";
       } else {
         std::cerr << "heapsnap: warning: " << program << " left no snapshot at " << output.string()
-                  << " (it may have crashed, been killed, called _exit(), or be statically linked)\n";
+                  << " (it may have crashed, been killed, or called _exit())\n";
       }
     }
     if (outcome.kind == ProgramOutcome::Kind::Signaled) die_of(outcome.value);
