@@ -118,6 +118,13 @@ void take_numbered_snapshot(const char* reason, unsigned sequence) {
   write_snapshot(reason, std::strcmp(reason, "signal") == 0 && g_analyze_leaks, sequence);
 }
 
+// On the service thread, while a thread of the program waits in the handler of a terminating signal:
+// the snapshot the program would have left at exit, leak-analysed as that one is.
+void take_final_snapshot(const char* reason) {
+  if (!is_tracing()) return;
+  write_snapshot(reason, g_analyze_leaks);
+}
+
 int signal_from_environment() noexcept {
   const char* text = std::getenv("HEAPSNAP_SNAPSHOT_SIGNAL");
   if (text == nullptr || *text == '\0') return 0;
@@ -143,7 +150,12 @@ void after_fork_in_parent() noexcept {
   domain_tracker_after_fork();
   snapshot_unlock_after_fork();
 }
+// The process this runtime belongs to: set at load and after fork. A vfork or posix_spawn child runs
+// in its parent's memory without fork handlers, so its getpid() differs from this.
+std::atomic<pid_t> g_own_pid{0};
+
 void after_fork_in_child() noexcept {
+  g_own_pid.store(getpid());
   after_fork_in_parent();
   alloc::after_fork_in_child();
   restart_snapshot_service_after_fork();
@@ -151,6 +163,7 @@ void after_fork_in_child() noexcept {
 
 [[gnu::constructor]] void on_load() noexcept {
   RecursionGuard guard;
+  g_own_pid.store(getpid());
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
@@ -168,7 +181,7 @@ void after_fork_in_child() noexcept {
   }
   const std::chrono::milliseconds interval(
       number_from_environment("HEAPSNAP_INTERVAL_MS", 1, INT32_MAX, 0, "a whole number of milliseconds >= 1"));
-  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot});
+  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot, take_final_snapshot});
 }
 
 // Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still
@@ -179,6 +192,14 @@ void after_fork_in_child() noexcept {
 }
 
 }  // namespace
+
+void write_snapshot_at_immediate_exit() noexcept {
+  // Not in a vfork child (it shares its parent's heap), and not when this thread was interrupted inside
+  // heapsnap by a signal whose handler exits: it may hold a lock the snapshot needs.
+  if (!g_write_at_exit || !is_tracing() || tl_inside_heapsnap || getpid() != g_own_pid.load()) return;
+  g_write_at_exit = false;  // once, even if _exit is somehow reached again
+  write_snapshot("_exit", g_analyze_leaks);
+}
 
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept { g_leak_analysis = analysis; }
 

@@ -23,4 +23,8 @@ namespace heapsnap {
 using LeakAnalysis = LeakFindings (*)(bool reachable_cycles);
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept;
 
+// For a program ending through _exit or _Exit, which run no destructor: writes the exit snapshot
+// first (reason "_exit"), unless this is a vfork child or the calling thread was inside heapsnap.
+void write_snapshot_at_immediate_exit() noexcept;
+
 }  // namespace heapsnap
