@@ -10,7 +10,7 @@
 //   HEAPSNAP_START     1: trace from the start
 //   HEAPSNAP_LEAKS     1|0: run the leak analysis at exit
 //   HEAPSNAP_REACHABLE_CYCLES, HEAPSNAP_SNAPSHOT_SIGNAL, HEAPSNAP_INTERVAL_MS, HEAPSNAP_SAMPLE_BYTES,
-//   HEAPSNAP_UNWIND    set from the options of the same meaning, when given (profiler/runtime.h)
+//   HEAPSNAP_UNWIND, HEAPSNAP_SNAPSHOT_FORMAT    set from the options of the same meaning, when given (profiler/runtime.h)
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -28,6 +28,7 @@
 #include "cli/child_process.h"
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
 
 extern char** environ;
@@ -92,6 +93,11 @@ class RunCommand final : public Command {
     app.add_option("--unwind", unwind_, "Stack walking: cached (default), fp (programs built with frame pointers), dwarf")
         ->check(CLI::IsMember({"cached", "fp", "dwarf"}))
         ->option_text("METHOD");
+    app.add_option("--snapshot-format", snapshot_format_,
+                   "Encoding of the snapshot files: json (default) or cbor (compact binary; every heapsnap "
+                   "command reads both)")
+        ->check(CLI::IsMember({"json", "cbor"}))
+        ->option_text("FORMAT");
     app.add_flag("--force", force_, "Replace the snapshot file if it exists");
     app.add_flag("-q,--quiet", quiet_, "Print nothing besides what the program prints");
     // Options stop at the program's name: "heapsnap run prog -o x" passes -o to prog.
@@ -109,6 +115,9 @@ class RunCommand final : public Command {
 
   int run() override {
     const std::vector<std::string> program = program_arguments();
+    if (const std::optional<std::string> reason = why_preload_cannot_work(program.front())) {
+      throw UsageError("run: " + *reason);
+    }
     const std::filesystem::path library = locate_preload_library(environment_variable("HEAPSNAP_PRELOAD"),
                                                                  current_executable());
     const bool named_by_pid = output_.empty() || output_.find("%p") != std::string::npos;
@@ -175,10 +184,10 @@ class RunCommand final : public Command {
     return pattern;
   }
 
-  static std::filesystem::path default_output(const std::string& program, pid_t pid) {
+  std::filesystem::path default_output(const std::string& program, pid_t pid) const {
     std::string name = std::filesystem::path(program).filename().string();
     if (name.empty()) name = "program";
-    return "heapsnap." + name + "." + std::to_string(pid) + ".json";
+    return "heapsnap." + name + "." + std::to_string(pid) + (snapshot_format_ == "cbor" ? ".cbor" : ".json");
   }
 
   static void set_variable(std::vector<std::string>& environment, const std::string& name, const std::string& value) {
@@ -200,6 +209,7 @@ class RunCommand final : public Command {
     if (interval_ms_ > 0) set_variable(result, "HEAPSNAP_INTERVAL_MS", std::to_string(interval_ms_));
     if (sample_bytes_ > 0) set_variable(result, "HEAPSNAP_SAMPLE_BYTES", std::to_string(sample_bytes_));
     if (!unwind_.empty()) set_variable(result, "HEAPSNAP_UNWIND", unwind_);
+    if (!snapshot_format_.empty()) set_variable(result, "HEAPSNAP_SNAPSHOT_FORMAT", snapshot_format_);
     std::erase_if(result, [](const std::string& entry) {
       return entry.starts_with("HEAPSNAP_ROOT_PID=") || entry.starts_with("HEAPSNAP_OUTPUT=");
     });
@@ -220,7 +230,7 @@ class RunCommand final : public Command {
         std::cerr << "heapsnap: snapshot written to " << output.string() << "\n";
       } else {
         std::cerr << "heapsnap: warning: " << program << " left no snapshot at " << output.string()
-                  << " (it may have crashed, been killed, called _exit(), or be statically linked)\n";
+                  << " (it may have crashed, been killed, or called _exit())\n";
       }
     }
     if (outcome.kind == ProgramOutcome::Kind::Signaled) die_of(outcome.value);
@@ -236,6 +246,7 @@ class RunCommand final : public Command {
   long interval_ms_ = 0;
   std::uint64_t sample_bytes_ = 0;
   std::string unwind_;
+  std::string snapshot_format_;
   bool force_ = false;
   bool quiet_ = false;
   std::vector<std::string> after_separator_;

@@ -51,6 +51,16 @@ std::uint64_t number_from_environment(const char* name, std::uint64_t min, std::
   return number;
 }
 
+SnapshotEncoding g_encoding = SnapshotEncoding::Json;  // set once at load
+
+SnapshotEncoding encoding_from_environment() noexcept {
+  const char* text = std::getenv("HEAPSNAP_SNAPSHOT_FORMAT");
+  if (text == nullptr || *text == '\0' || std::strcmp(text, "json") == 0) return SnapshotEncoding::Json;
+  if (std::strcmp(text, "cbor") == 0) return SnapshotEncoding::Cbor;
+  say("ignoring HEAPSNAP_SNAPSHOT_FORMAT=" + std::string(text) + " (use json or cbor)");
+  return SnapshotEncoding::Json;
+}
+
 UnwindMethod unwind_method_from_environment() noexcept {
   const char* text = std::getenv("HEAPSNAP_UNWIND");
   if (text == nullptr || *text == '\0' || std::strcmp(text, "cached") == 0) return UnwindMethod::Cached;
@@ -84,18 +94,20 @@ std::filesystem::path output_path(unsigned sequence = 0) {
   return p.parent_path() / (p.stem().string() + infix + p.extension().string());
 }
 
-// Takes a snapshot (leak-analysed when asked and possible) and writes it; never throws.
-void write_snapshot(const std::string& reason, bool analyze_leaks, const std::filesystem::path& path) noexcept {
+// Takes a snapshot (leak-analysed when asked and possible) and writes it to output_path(sequence);
+// never throws. Everything it allocates, the file name included, is heapsnap's own, not the program's.
+void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 0) noexcept {
   RecursionGuard guard;
   try {
+    const std::filesystem::path path = output_path(sequence);
     std::optional<LeakFindings> findings;
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
-    save_snapshot(snapshot, path);
+    save_snapshot(snapshot, path, g_encoding);
   } catch (const std::exception& e) {
-    say("cannot write the " + reason + " snapshot: " + e.what());
+    say(std::string("cannot write the ") + reason + " snapshot: " + e.what());
   } catch (...) {
-    say("cannot write the " + reason + " snapshot");
+    say(std::string("cannot write the ") + reason + " snapshot");
   }
 }
 
@@ -103,8 +115,14 @@ void write_snapshot(const std::string& reason, bool analyze_leaks, const std::fi
 // plain one (stopping the world on every tick would slow the program down).
 void take_numbered_snapshot(const char* reason, unsigned sequence) {
   if (!is_tracing()) return;
-  const std::string why = reason;
-  write_snapshot(why, why == "signal" && g_analyze_leaks, output_path(sequence));
+  write_snapshot(reason, std::strcmp(reason, "signal") == 0 && g_analyze_leaks, sequence);
+}
+
+// On the service thread, while a thread of the program waits in the handler of a terminating signal:
+// the snapshot the program would have left at exit, leak-analysed as that one is.
+void take_final_snapshot(const char* reason) {
+  if (!is_tracing()) return;
+  write_snapshot(reason, g_analyze_leaks);
 }
 
 int signal_from_environment() noexcept {
@@ -132,7 +150,12 @@ void after_fork_in_parent() noexcept {
   domain_tracker_after_fork();
   snapshot_unlock_after_fork();
 }
+// The process this runtime belongs to: set at load and after fork. A vfork or posix_spawn child runs
+// in its parent's memory without fork handlers, so its getpid() differs from this.
+std::atomic<pid_t> g_own_pid{0};
+
 void after_fork_in_child() noexcept {
+  g_own_pid.store(getpid());
   after_fork_in_parent();
   alloc::after_fork_in_child();
   restart_snapshot_service_after_fork();
@@ -140,11 +163,13 @@ void after_fork_in_child() noexcept {
 
 [[gnu::constructor]] void on_load() noexcept {
   RecursionGuard guard;
+  g_own_pid.store(getpid());
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;
   g_analyze_leaks = flag_from_environment("HEAPSNAP_LEAKS", true);
   g_reachable_cycles = flag_from_environment("HEAPSNAP_REACHABLE_CYCLES", false);
   set_unwind_method(unwind_method_from_environment());
+  g_encoding = encoding_from_environment();
   tracing::g_sample_bytes.store(number_from_environment("HEAPSNAP_SAMPLE_BYTES", 0, UINT64_MAX, 0,
                                                        "a whole number of bytes; 0 traces every allocation"));
   if (!flag_from_environment("HEAPSNAP_START", has_output)) return;
@@ -156,17 +181,25 @@ void after_fork_in_child() noexcept {
   }
   const std::chrono::milliseconds interval(
       number_from_environment("HEAPSNAP_INTERVAL_MS", 1, INT32_MAX, 0, "a whole number of milliseconds >= 1"));
-  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot});
+  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot, take_final_snapshot});
 }
 
 // Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still
 // allocated now is what the program never freed.
 [[gnu::destructor]] void on_unload() noexcept {
   if (!g_write_at_exit || !is_tracing()) return;
-  write_snapshot("exit", g_analyze_leaks, output_path());
+  write_snapshot("exit", g_analyze_leaks);
 }
 
 }  // namespace
+
+void write_snapshot_at_immediate_exit() noexcept {
+  // Not in a vfork child (it shares its parent's heap), and not when this thread was interrupted inside
+  // heapsnap by a signal whose handler exits: it may hold a lock the snapshot needs.
+  if (!g_write_at_exit || !is_tracing() || tl_inside_heapsnap || getpid() != g_own_pid.load()) return;
+  g_write_at_exit = false;  // once, even if _exit is somehow reached again
+  write_snapshot("_exit", g_analyze_leaks);
+}
 
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept { g_leak_analysis = analysis; }
 

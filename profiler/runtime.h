@@ -11,6 +11,7 @@
 //   HEAPSNAP_REACHABLE_CYCLES 1: leak analyses also list reference cycles that are still reachable
 //   HEAPSNAP_UNWIND    cached (default), fp (frame pointers; only for programs built with them), dwarf
 //   HEAPSNAP_SAMPLE_BYTES     0 (default): trace every allocation; N: sample one per N bytes on average
+//   HEAPSNAP_SNAPSHOT_FORMAT  json (default) or cbor: the encoding of the snapshot files written
 
 #include "profiler/snapshot_builder.h"
 
@@ -21,5 +22,9 @@ namespace heapsnap {
 // collector when it is linked in.
 using LeakAnalysis = LeakFindings (*)(bool reachable_cycles);
 void set_exit_leak_analysis(LeakAnalysis analysis) noexcept;
+
+// For a program ending through _exit or _Exit, which run no destructor: writes the exit snapshot
+// first (reason "_exit"), unless this is a vfork child or the calling thread was inside heapsnap.
+void write_snapshot_at_immediate_exit() noexcept;
 
 }  // namespace heapsnap

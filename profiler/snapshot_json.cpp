@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <streambuf>
 #include <tuple>
 #include <utility>
@@ -200,6 +201,19 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                        {"reachable", cycle.reachable}};
   });
   out << "\n}\n";
+  out.flush();
+  if (!out) throw SnapshotError(kOutputStreamName, "", "write failed");
+}
+
+void write_snapshot_cbor(const Snapshot& snapshot, std::ostream& out) {
+  // Through the JSON text, so that both encodings hold exactly the same document; a snapshot's size
+  // is proportional to its sites, not its blocks, so the detour is cheap.
+  std::ostringstream text;
+  write_snapshot_json(snapshot, text);
+  const std::string json = std::move(text).str();
+  const OrderedJson document = OrderedJson::parse(json);
+  out.write(kCborMagic.data(), static_cast<std::streamsize>(kCborMagic.size()));
+  OrderedJson::to_cbor(document, nlohmann::detail::output_adapter<char>(out));
   out.flush();
   if (!out) throw SnapshotError(kOutputStreamName, "", "write failed");
 }
@@ -508,6 +522,85 @@ class SchemaReader {
   const std::string& source_;
 };
 
+// Builds the document from a SAX parse and stops it at a nesting depth no snapshot has: nlohmann's
+// binary readers recurse once per level, so a few hundred kilobytes of nested CBOR arrays would
+// otherwise overflow the stack.
+class DepthLimitedBuilder {
+ public:
+  static constexpr std::size_t kMaxDepth = 32;  // a snapshot nests 5 levels deep
+
+  bool null() { return add(Json(nullptr)); }
+  bool boolean(bool value) { return add(Json(value)); }
+  bool number_integer(Json::number_integer_t value) { return add(Json(value)); }
+  bool number_unsigned(Json::number_unsigned_t value) { return add(Json(value)); }
+  bool number_float(Json::number_float_t value, const std::string&) { return add(Json(value)); }
+  bool string(std::string& value) { return add(Json(std::move(value))); }
+  bool binary(Json::binary_t& value) { return add(Json(std::move(value))); }
+  bool start_object(std::size_t) { return open(Json::object()); }
+  bool key(std::string& name) {
+    key_ = std::move(name);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(Json::array()); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) {
+    error_at_ = position;
+    error_ = error.what();
+    if (const auto end = error_.find("] "); end != std::string::npos) error_.erase(0, end + 2);
+    return false;
+  }
+
+  Json& document() { return root_; }
+  bool too_deep() const { return too_deep_; }
+  const std::string& error() const { return error_; }
+  std::size_t error_at() const { return error_at_; }
+
+ private:
+  bool add(Json value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return true;
+    }
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+    } else {
+      parent[key_] = std::move(value);
+    }
+    return true;
+  }
+  bool open(Json container) {
+    if (open_.size() >= kMaxDepth) {
+      too_deep_ = true;
+      return false;
+    }
+    Json* placed = nullptr;
+    if (open_.empty()) {
+      root_ = std::move(container);
+      placed = &root_;
+    } else if (Json& parent = *open_.back(); parent.is_array()) {
+      parent.push_back(std::move(container));
+      placed = &parent.back();
+    } else {
+      placed = &(parent[key_] = std::move(container));
+    }
+    open_.push_back(placed);
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  Json root_;
+  std::vector<Json*> open_;  // the containers being filled, outermost first
+  std::string key_;
+  bool too_deep_ = false;
+  std::string error_;
+  std::size_t error_at_ = 0;
+};
+
 // Turns nlohmann's parse error into "line L, column C (byte B)" and a reason without the echo of the
 // input it quotes (which may hold control characters or invalid UTF-8).
 [[noreturn]] void fail_parse(const Json::parse_error& error, std::string_view text, const std::string& source) {
@@ -619,7 +712,36 @@ Snapshot parse_snapshot_json(std::string_view text, const std::string& source_na
 Snapshot read_snapshot_json(std::istream& in, const std::string& source_name) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) throw SnapshotError(source_name, "", "read failed");
-  return parse_snapshot_json(text, source_name);
+  return parse_snapshot(text, source_name);
+}
+
+Snapshot parse_snapshot(std::string_view bytes, const std::string& source_name) {
+  if (!bytes.starts_with(kCborMagic)) return parse_snapshot_json(bytes, source_name);
+  const std::string_view cbor = bytes.substr(kCborMagic.size());
+  DepthLimitedBuilder builder;
+  bool parsed = false;
+  try {
+    parsed = Json::sax_parse(cbor.begin(), cbor.end(), &builder, nlohmann::detail::input_format_t::cbor,
+                             /*strict=*/true);
+  } catch (const Json::exception& error) {
+    std::string detail = error.what();
+    if (const auto end = detail.find("] "); end != std::string::npos) detail.erase(0, end + 2);
+    throw SnapshotError(source_name, "", "not valid CBOR: " + detail);
+  }
+  if (builder.too_deep()) {
+    throw SnapshotError(source_name, "", "nested more than " + std::to_string(DepthLimitedBuilder::kMaxDepth) +
+                            " levels deep: not a heapsnap snapshot");
+  }
+  if (!parsed || !builder.error().empty()) {
+    // nlohmann counts the bytes it consumed, the failing one included.
+    const std::size_t offset = builder.error_at() == 0 ? 0 : builder.error_at() - 1;
+    std::string detail = builder.error();
+    if (const auto start = detail.find("syntax error"); start != std::string::npos) detail.erase(0, start);
+    const bool truncated = offset >= cbor.size();
+    throw SnapshotError(source_name, "byte " + std::to_string(kCborMagic.size() + offset),
+                        (truncated ? "truncated CBOR: " : "not valid CBOR: ") + detail);
+  }
+  return SchemaReader(source_name).snapshot(builder.document());
 }
 
 Snapshot load_snapshot(const std::filesystem::path& path) {
@@ -642,13 +764,21 @@ Snapshot load_snapshot(const std::filesystem::path& path) {
     if (got == 0) break;
     text.append(chunk.data(), static_cast<std::size_t>(got));
   }
-  return parse_snapshot_json(text, name);
+  return parse_snapshot(text, name);
 }
 
-void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path) {
+void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path, SnapshotEncoding encoding) {
   try {
-    write_file_atomically(path, [&](std::ostream& out) { write_snapshot_json(snapshot, out); },
-                          ExistingFile::Replace);
+    write_file_atomically(
+        path,
+        [&](std::ostream& out) {
+          if (encoding == SnapshotEncoding::Cbor) {
+            write_snapshot_cbor(snapshot, out);
+          } else {
+            write_snapshot_json(snapshot, out);
+          }
+        },
+        ExistingFile::Replace);
   } catch (const SnapshotError& error) {
     throw SnapshotError(path.string(), error.position(), error.reason());
   } catch (const std::runtime_error& error) {

@@ -3,11 +3,14 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 
+#include <link.h>
+
 #include <backtrace.h>  // libbacktrace, as bundled in libboost_stacktrace_backtrace
-#include <boost/stacktrace/frame.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include "profiler/elf_symbols.h"
 
 namespace heapsnap {
 namespace {
@@ -39,16 +42,43 @@ int on_source_location(void* data, std::uintptr_t, const char* filename, int lin
   return 0;
 }
 
-void on_error(void*, const char*, int) {}  // no debug info: the dladdr fallback below answers
+void on_error(void*, const char*, int) {}  // no debug info: the symbol tables below answer
 
-// One libbacktrace state for the process (thread-safe mode), made on first use and never freed: it
-// caches the parsed debug information of every module.
-::backtrace_state* source_locator() {
-  static ::backtrace_state* state = ::backtrace_create_state(nullptr, /*threaded=*/1, on_error, nullptr);
-  return state;
+// libbacktrace's symbol-table answer, for a module with symbols but no line information.
+void on_symbol(void* data, std::uintptr_t, const char* symbol, std::uintptr_t, std::uintptr_t) {
+  if (symbol != nullptr) *static_cast<std::string*>(data) = demangle(symbol);
+}
+
+Frame named_frame(std::string function, std::uintptr_t address) {
+  Frame frame;
+  frame.function = std::move(function);
+  frame.address = address;
+  return frame;
 }
 
 }  // namespace
+
+const Symbolizer::ModuleReader& Symbolizer::reader_for(const LoadedModule& module) {
+  if (!module_visibility_works()) {
+    // libbacktrace will see every module whatever we do: one state that reads them all, once.
+    static ::backtrace_state* const every_module = ::backtrace_create_state(nullptr, /*threaded=*/1, on_error, nullptr);
+    static ModuleReader whole_process;
+    whole_process.state = every_module;
+    return whole_process;
+  }
+  auto [it, inserted] = readers_.try_emplace({module.load_bias, module.name});
+  ModuleReader& reader = it->second;
+  if (!inserted) return reader;
+  reader.module = module;
+  const char* path = module.name.empty() ? "/proc/self/exe" : module.name.c_str();
+  if (carries_own_symbols(path)) {
+    // libbacktrace keeps the file name and reads the module on the first lookup; until then nothing
+    // is parsed. The key's string is stable for as long as the map node lives.
+    const char* file = it->first.second.empty() ? nullptr : it->first.second.c_str();
+    reader.state = ::backtrace_create_state(file, /*threaded=*/1, on_error, nullptr);
+  }
+  return reader;
+}
 
 const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) {
   auto [it, inserted] = cache_.try_emplace(return_address);
@@ -57,29 +87,50 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
   // Decrement by one: a return address can belong to the next line (or function) after the call.
   const std::uintptr_t call_site = return_address - 1;
 
-  // libbacktrace asked directly: boost::stacktrace::frame keeps only the outermost function of an
-  // inline chain.
-  if (::backtrace_state* state = source_locator()) {
-    InlineChain chain{&frames, call_site};
-    ::backtrace_pcinfo(state, call_site, on_source_location, on_error, &chain);
+  LoadedModule module;
+  if (module_containing(call_site, module)) {
+    const ModuleReader& reader = reader_for(module);
+    if (reader.state != nullptr) {
+      auto look_up = [&] {
+        InlineChain chain{&frames, call_site};
+        ::backtrace_pcinfo(reader.state, call_site, on_source_location, on_error, &chain);
+        if (frames.empty()) {
+          std::string symbol;
+          ::backtrace_syminfo(reader.state, call_site, on_symbol, on_error, &symbol);
+          if (!symbol.empty()) frames.push_back(named_frame(std::move(symbol), call_site));
+        }
+      };
+      if (module_visibility_works()) {
+        const ModuleVisibility only_this_module(reader.module);
+        look_up();
+      } else {
+        look_up();
+      }
+    }
   }
 
   Dl_info info{};
-  std::string module;
+  void* symbol_entry = nullptr;
+  std::string module_path;
   std::uintptr_t module_offset = call_site;
-  if (dladdr(reinterpret_cast<void*>(call_site), &info) != 0 && info.dli_fname != nullptr) {
-    module = info.dli_fname;
-    module_offset = call_site - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+  if (dladdr1(reinterpret_cast<void*>(call_site), &info, &symbol_entry, RTLD_DL_SYMENT) != 0) {
+    const auto* symbol = static_cast<const ElfW(Sym)*>(symbol_entry);
+    if (info.dli_fname != nullptr) {
+      module_path = info.dli_fname;
+      module_offset = call_site - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+    }
+    // The nearest dynamic symbol names the frame only when the address is inside it: a static function
+    // of a stripped library is not its exported neighbour.
+    const auto symbol_start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+    if (frames.empty() && info.dli_sname != nullptr && symbol != nullptr &&
+        (symbol->st_size == 0 || call_site - symbol_start < symbol->st_size)) {
+      frames.push_back(named_frame(demangle(info.dli_sname), call_site));
+    }
   }
-  if (frames.empty()) {  // no line info: the symbol name from Boost.Stacktrace, the module as file
-    Frame frame;
-    frame.address = call_site;
-    frame.function = boost::stacktrace::frame(reinterpret_cast<boost::stacktrace::frame::native_frame_ptr_t>(call_site)).name();
-    frames.push_back(std::move(frame));
-  }
+  if (frames.empty()) frames.push_back(named_frame("", call_site));
   for (Frame& frame : frames) {
-    frame.module = module;
-    if (frame.filename.empty()) frame.filename = module.empty() ? "<unknown>" : module;
+    frame.module = module_path;
+    if (frame.filename.empty()) frame.filename = module_path.empty() ? "<unknown>" : module_path;
     if (frame.function.empty()) {
       // Module-relative, so the same unsymbolized site compares equal across runs despite ASLR.
       char hex[2 + 16 + 1];

@@ -1,14 +1,26 @@
 #pragma once
-// Return address -> source frames, once per distinct address: Boost.Stacktrace's libbacktrace state
-// answers, with every inlined call expanded (innermost first), so a leak in an inlined helper or
-// lambda is reported at its own line rather than at the line of the function it was inlined into.
-// Slow by nature; called when a snapshot is built, never on the allocation path.
+// Return address -> source frames, once per distinct address, with every inlined call expanded
+// (innermost first), so a leak in an inlined helper or lambda is reported at its own line rather than
+// at the line of the function it was inlined into. Slow by nature; called when a snapshot is built,
+// never on the allocation path.
+//
+// Reads debug information lazily, one module at a time, and only for modules the symbolized stacks go
+// through: a module that carries its own symbols or DWARF gets a libbacktrace state (Boost.Stacktrace's
+// backend) that sees that module alone; a stripped one (a system library) is named from its dynamic
+// symbol table. So symbolizing costs memory in proportion to the program's own debug information, not
+// to every debug package installed on the machine.
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "profiler/frame.h"
+#include "profiler/module_visibility.h"
+
+struct backtrace_state;
 
 namespace heapsnap {
 
@@ -19,7 +31,15 @@ class Symbolizer {
   const std::vector<Frame>& frames_for(std::uintptr_t return_address);
 
  private:
+  struct ModuleReader {
+    LoadedModule module;
+    ::backtrace_state* state = nullptr;  // null: named from the dynamic symbol table only
+  };
+  const ModuleReader& reader_for(const LoadedModule& module);
+
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
+  std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
 };
 
 }  // namespace heapsnap

@@ -160,6 +160,34 @@ class RealPrograms(HeapsnapTestCase):
         self.assertEqual(result.returncode, 127)
         self.assertIn("nonexistent", result.stderr.decode())
 
+    def assert_refused(self, program, reason):
+        result = run([HEAPSNAP, "run", "-o", str(self.dir / "r.json"), "--", program], cwd=self.dir)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(reason, result.stderr.decode())
+        self.assertEqual(result.stdout, b"", "the program must not have run")
+        self.assertFalse((self.dir / "r.json").exists())
+
+    def test_a_statically_linked_program_is_refused_with_the_reason(self):
+        source = self.dir / "static.c"
+        source.write_text('#include <stdio.h>\nint main(void) { puts("ran"); return 0; }\n')
+        for flavour in ("-static", "-static-pie"):
+            program = self.dir / ("prog" + flavour)
+            build = run(["gcc", flavour, "-o", str(program), str(source)])
+            self.assertEqual(build.returncode, 0, build.stderr)
+            self.assert_refused(str(program), "is statically linked")
+
+    def test_a_set_user_id_program_of_another_user_is_refused_with_the_reason(self):
+        # The loader runs it in secure-execution mode, which drops LD_PRELOAD.
+        if os.getuid() == 0:
+            program = self.dir / "setuid_echo"
+            shutil.copy("/bin/echo", program)
+            os.chown(program, 65534, -1)
+            os.chmod(program, 0o4755)
+        else:
+            program = Path("/usr/bin/passwd")  # set-user-ID root on Debian
+            self.assertTrue(program.stat().st_mode & 0o4000)
+        self.assert_refused(str(program), "is set-user-ID")
+
     def test_children_write_their_own_snapshots(self):
         # The root process writes out.json; the two children it starts (fork + exec) write files with
         # their pid in the name. (Not `sh -c`: dash leaves through _exit, which runs no exit handler.)
@@ -211,6 +239,19 @@ class OnDemandSnapshots(HeapsnapTestCase):
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "n.json"), "--no-leaks", "--", "true"], cwd=self.dir)
         self.assertEqual(result.returncode, 0)
         self.assertFalse(self.snapshot("n.json")["leak_analysis"])
+
+    def test_cbor_snapshots_are_read_by_every_command(self):
+        self.profile(str(SAMPLES / "leaky"), output="leaky.cbor", extra=("--snapshot-format", "cbor"))
+        self.profile(str(SAMPLES / "leaky"), output="leaky.json")
+        binary = (self.dir / "leaky.cbor").read_bytes()
+        self.assertTrue(binary.startswith(b"\xd9\xd9\xf7"), binary[:8])
+        self.assertLess(len(binary), (self.dir / "leaky.json").stat().st_size)
+        from_cbor = self.check("leaky.cbor", "--format", "json")
+        from_json = self.check("leaky.json", "--format", "json")
+        self.assertEqual(from_cbor.returncode, 1, from_cbor.stderr)
+        self.assertEqual(json.loads(from_cbor.stdout)["totals"], json.loads(from_json.stdout)["totals"])
+        diff = run([HEAPSNAP, "diff", "leaky.json", "leaky.cbor"], cwd=self.dir)
+        self.assertEqual(diff.returncode, 0, diff.stderr)
 
     def test_interval_snapshots_are_numbered(self):
         env = dict(os.environ, HEAPSNAP_INTERVAL_MS="100")

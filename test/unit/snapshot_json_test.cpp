@@ -294,3 +294,65 @@ TEST_CASE("dump and load keep traces, traceback_limit and total_nframe, as in te
   CHECK(traceback.frames[0].filename == "a.py");
   CHECK(traceback.frames[0].lineno == 2);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The binary (CBOR) encoding
+
+namespace {
+
+std::string to_cbor(const Snapshot& snapshot) {
+  std::ostringstream out;
+  write_snapshot_cbor(snapshot, out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot survives a CBOR round trip in every field, and CBOR is smaller", "[snapshot_cbor]") {
+  const Snapshot original = full_snapshot();
+  const std::string bytes = to_cbor(original);
+  REQUIRE(bytes.starts_with(kCborMagic));
+  require_identical(original, parse_snapshot(bytes, "memory"));
+  CHECK(bytes.size() < to_json(original).size());
+  // parse_snapshot tells the encodings apart by the magic bytes alone.
+  require_identical(original, parse_snapshot(to_json(original), "memory"));
+}
+
+TEST_CASE("save_snapshot writes CBOR on request and load_snapshot reads either encoding", "[snapshot_cbor]") {
+  const TempDirectory dir;
+  const auto binary = dir.path() / "s.cbor";
+  const auto text = dir.path() / "s.json";
+  save_snapshot(full_snapshot(), binary, SnapshotEncoding::Cbor);
+  save_snapshot(full_snapshot(), text);
+  require_identical(load_snapshot(binary), load_snapshot(text));
+}
+
+TEST_CASE("a truncated CBOR snapshot is rejected with the byte where it ends", "[snapshot_cbor]") {
+  const std::string bytes = to_cbor(full_snapshot());
+  const std::string truncated = bytes.substr(0, bytes.size() / 2);
+  CHECK_THROWS_WITH(parse_snapshot(truncated, "half.cbor"),
+                    Catch::StartsWith("half.cbor: byte " + std::to_string(truncated.size()) + ": truncated CBOR"));
+}
+
+TEST_CASE("CBOR that is not a snapshot is rejected with a position and a reason", "[snapshot_cbor]") {
+  using Catch::Contains;
+  using Catch::StartsWith;
+  const std::string magic(kCborMagic);
+  CHECK_THROWS_WITH(parse_snapshot(magic + "\xff", "bad.cbor"), StartsWith("bad.cbor: byte 3: not valid CBOR"));
+  CHECK_THROWS_WITH(parse_snapshot(magic + "\x01", "number.cbor"), Contains("(root): expected an object"));
+  CHECK_THROWS_WITH(parse_snapshot(magic, "empty.cbor"), StartsWith("empty.cbor: byte 3: truncated CBOR"));
+  // A valid JSON snapshot's fields, with a wrong type deep inside, as CBOR: the schema error has a pointer.
+  nlohmann::json document = nlohmann::json::parse(to_json(full_snapshot()));
+  document["traces"][0]["size"] = "many";
+  std::string wrong = magic;
+  nlohmann::json::to_cbor(document, wrong);
+  CHECK_THROWS_WITH(parse_snapshot(wrong, "wrong.cbor"), StartsWith("wrong.cbor: /traces/0/size"));
+}
+
+TEST_CASE("deeply nested CBOR is refused before it can exhaust the stack", "[snapshot_cbor]") {
+  // One-element arrays nested a million deep: 1 MB of input that a recursive reader would die on.
+  std::string bytes(kCborMagic);
+  bytes.append(1'000'000, '\x81');
+  bytes.push_back('\x00');
+  CHECK_THROWS_WITH(parse_snapshot(bytes, "deep.cbor"), Catch::Contains("nested more than"));
+}

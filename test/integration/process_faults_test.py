@@ -1,0 +1,107 @@
+"""The profiled program under faults: terminating signals, SIGKILL, allocation from a signal handler,
+and every way of starting a child process. Paths come from the environment set by ctest."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+from pathlib import Path
+
+from heapsnap_run_test import HEAPSNAP, HeapsnapTestCase, run
+
+FAULTS_BIN = Path(os.environ["HEAPSNAP_FAULTS_BIN"])
+
+
+class ProcessFaults(HeapsnapTestCase):
+    def test_a_terminating_signal_leaves_a_leak_analysed_snapshot_and_the_same_status(self):
+        for name in ("TERM", "INT", "HUP"):
+            with self.subTest(signal=name):
+                output = self.dir / f"{name}.json"
+                result = run([HEAPSNAP, "run", "--quiet", "-o", str(output), "--",
+                              "sh", "-c", f"echo before; kill -{name} $$; echo after"], cwd=self.dir)
+                self.assertEqual(result.returncode, -getattr(signal, "SIG" + name))
+                self.assertEqual(result.stdout, b"before\n")
+                snapshot = json.loads(output.read_text())
+                self.assertEqual(snapshot["process"]["reason"], "SIG" + name)
+                self.assertTrue(snapshot["leak_analysis"])
+                stats = run([HEAPSNAP, "stats", str(output)])
+                self.assertEqual(stats.returncode, 0, stats.stderr)
+
+    def test_a_program_that_handles_sigterm_itself_keeps_its_handler(self):
+        program = ("import signal, sys\n"
+                   "signal.signal(signal.SIGTERM, lambda *_: (print('handled', flush=True), sys.exit(3)))\n"
+                   "signal.raise_signal(signal.SIGTERM)\n")
+        self.profile("/usr/bin/python3", "-c", program)
+        self.assertEqual(self.snapshot()["process"]["reason"], "exit")
+
+    def test_a_program_ending_through__exit_leaves_its_snapshot(self):
+        self.profile("/usr/bin/python3", "-c", "import os; data = [bytes(64) for _ in range(500)]; os._exit(5)")
+        self.assertEqual(self.snapshot()["process"]["reason"], "_exit")
+        self.profile("sh", "-c", "exit 7", output="sh.json")  # dash ends through _exit
+        self.assertEqual(self.snapshot("sh.json")["process"]["reason"], "_exit")
+
+    def test_sigkill_leaves_every_interval_snapshot_whole(self):
+        output = self.dir / "k.json"
+        process = subprocess.Popen(
+            [HEAPSNAP, "run", "--quiet", "--interval", "20", "-o", str(output), "--", "/usr/bin/python3", "-c",
+             "import os, time\nprint(os.getpid(), flush=True)\nblocks = []\n"
+             "while True:\n    blocks.append(bytearray(10000))\n    time.sleep(0.001)\n"],
+            cwd=self.dir, stdout=subprocess.PIPE)
+        try:
+            pid = int(process.stdout.readline())
+            deadline = time.monotonic() + 60
+            while len(list(self.dir.glob("k.snap-*.json"))) < 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(pid, signal.SIGKILL)
+            self.assertEqual(process.wait(timeout=60), -signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait()
+        numbered = sorted(self.dir.glob("k.snap-*.json"))
+        self.assertGreaterEqual(len(numbered), 5)
+        for path in numbered:  # each one complete: written to a temporary file and renamed
+            self.assertEqual(json.loads(path.read_text())["process"]["reason"], "interval", path)
+        self.assertFalse(output.exists())  # no exit snapshot: SIGKILL cannot be caught
+
+    def test_allocating_in_a_signal_handler_does_not_deadlock(self):
+        result = self.profile(str(FAULTS_BIN / "heapsnap_signal_allocation"))
+        self.assertEqual(result.returncode, 0)
+        self.assertTrue(result.stdout.startswith(b"checksum "))
+        stats = run([HEAPSNAP, "stats", str(self.dir / "out.json")])
+        self.assertEqual(stats.returncode, 0, stats.stderr)
+
+    def test_children_started_every_way_write_their_own_snapshots(self):
+        # Python 3.11 starts subprocess children with vfork, os.posix_spawn with clone(CLONE_VFORK),
+        # os.system with fork+exec of /bin/sh, and os.fork without exec keeps running Python.
+        program = ("import os, subprocess, sys\n"
+                   "subprocess.run(['echo', 'vfork'], check=True)\n"
+                   "pid = os.posix_spawn('/bin/echo', ['echo', 'posix_spawn'], os.environ)\n"
+                   "os.waitpid(pid, 0)\n"
+                   "os.system('echo system')\n"
+                   "sys.stdout.flush()\n"
+                   "child = os.fork()\n"
+                   "if child == 0:\n"
+                   "    data = [bytes(100) for _ in range(1000)]\n"
+                   "    print('forked child', len(data), flush=True)\n"
+                   "    sys.exit(0)\n"
+                   "os.waitpid(child, 0)\n"
+                   "print('parent done')\n")
+        result = self.profile("/usr/bin/python3", "-c", program)
+        self.assertEqual(result.stdout.decode().split(),
+                         ["vfork", "posix_spawn", "system", "forked", "child", "1000", "parent", "done"])
+        children = sorted(self.dir.glob("out.*.json"))
+        # echo (vfork), echo (posix_spawn), sh and its echo (system), the forked Python child.
+        self.assertGreaterEqual(len(children), 4, [p.name for p in children])
+        pids = {self.snapshot()["process"]["pid"]}
+        for path in children:
+            snapshot = json.loads(path.read_text())
+            self.assertEqual(path.name, f"out.{snapshot['process']['pid']}.json")
+            pids.add(snapshot["process"]["pid"])
+            check = run([HEAPSNAP, "stats", str(path)])
+            self.assertEqual(check.returncode, 0, check.stderr)
+        self.assertEqual(len(pids), len(children) + 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
