@@ -40,6 +40,11 @@ class CheckCommand final : public Command {
                    "own; cycle members count as leaked blocks and bytes either way)")
         ->check(CLI::NonNegativeNumber)
         ->option_text("N");
+    app.add_option("--max-free-errors", thresholds_.max_free_errors,
+                   "Fail when the program freed memory that was not allocated (double or invalid frees) more "
+                   "often than this (default 0)")
+        ->check(CLI::NonNegativeNumber)
+        ->option_text("N");
     app.add_option("--baseline", baseline_path_,
                    "Count only leaks that are new or grew since this older snapshot, per allocation stack")
         ->option_text("OLD");

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "profiler/domain_tracker.h"
+#include "profiler/free_errors.h"
 #include "profiler/recursion_guard.h"
 #include "profiler/symbolizer.h"
 #include "profiler/trace_table.h"
@@ -154,6 +155,15 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
       }
       snapshot.cycles.push_back(std::move(cycle));
     }
+  }
+  for (const FreeErrorRecord& record : free_error_records()) {
+    FreeError error;
+    error.kind = record.kind == alloc::BadFreeKind::DoubleFree ? FreeErrorKind::DoubleFree : FreeErrorKind::InvalidFree;
+    error.freed_at = traceback_index(static_cast<std::uint32_t>(record.freed_at));
+    if (is_traced(record.allocated_at)) error.allocated_at = traceback_index(static_cast<std::uint32_t>(record.allocated_at));
+    error.count = record.count;
+    error.address = record.first_address;
+    snapshot.free_errors.push_back(error);
   }
   return snapshot;
 }

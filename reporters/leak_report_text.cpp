@@ -68,6 +68,19 @@ void LeakReportTextReporter::render(std::ostream& out) const {
   out << (report_.leak_analysis ? "Leak analysis: yes, unreachable blocks are leaks\n"
                                 : "Leak analysis: no, every block still allocated counts as leaked\n");
   if (report_.baseline_path) out << "Baseline: " << *report_.baseline_path << " (only growth since it counts)\n";
+  // Bad frees first: each is a bug in the program, whatever the leaks are.
+  for (std::size_t i = 0; i < report_.free_errors.size(); ++i) {
+    const BadFreeReport& error = report_.free_errors[i];
+    out << "\nBad free #" << i + 1 << ": "
+        << (error.kind == FreeErrorKind::DoubleFree ? "double free" : "free of a pointer that was not allocated")
+        << (error.count == 1 ? "" : " (" + std::to_string(error.count) + " times)") << "\n";
+    out << "  freed at\n";
+    write_stack(out, error.freed_at, "    ");
+    if (error.allocated_at) {
+      out << "  the block was allocated at\n";
+      write_stack(out, *error.allocated_at, "    ");
+    }
+  }
   if (totals.sites == 0 && report_.cycles.empty()) {
     out << (report_.baseline_path ? "No new or grown leaks.\n" : "No leaks.\n");
     return;
