@@ -255,7 +255,9 @@
       if (matched) {
         matchedFrames += 1;
         let covered = false;  // bytes under a matched ancestor are counted there already
-        for (let up = node.parent; up; up = up.parent) covered = covered || (query && up.frame >= 0 && up.search.includes(query));
+        for (let up = node.parent; up && up !== focus.parent; up = up.parent) {
+          covered = covered || (up.frame >= 0 && up.search.includes(query));
+        }
         if (!covered && !f.ancestor) matchedSize += node.size;
       }
       const g = svgElement('g', { class: 'frame' + (f.ancestor ? ' ancestor' : '') + (matched ? ' match' : ''),

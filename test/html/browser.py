@@ -185,7 +185,10 @@ class DevTools:
     def wait_for(self, expression, seconds=20):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError:  # the page is still loading: no document element yet
+                value = None
             if value:
                 return value
             time.sleep(0.05)
