@@ -40,5 +40,6 @@ std::unique_ptr<Command> make_diff_command();
 std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_cycles_command();
 std::unique_ptr<Command> make_run_command();
+std::unique_ptr<Command> make_export_command();
 
 }  // namespace heapsnap::cli

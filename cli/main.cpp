@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   commands.push_back(heapsnap::cli::make_check_command());
   commands.push_back(heapsnap::cli::make_cycles_command());
   commands.push_back(heapsnap::cli::make_run_command());
+  commands.push_back(heapsnap::cli::make_export_command());
 
   CLI::App app{"heapsnap: memory allocation and leak profiler for native C/C++ programs", "heapsnap"};
   app.set_version_flag("--version", "heapsnap " HEAPSNAP_VERSION);
