@@ -41,5 +41,6 @@ std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_cycles_command();
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_export_command();
+std::unique_ptr<Command> make_trend_command();
 
 }  // namespace heapsnap::cli
