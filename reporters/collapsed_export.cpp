@@ -3,6 +3,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "reporters/export_stacks.h"
 
@@ -23,14 +24,18 @@ std::string collapsed_frame_name(const Frame& frame) {
 }
 
 void CollapsedExporter::render(std::ostream& out) const {
+  const ExportStacks exported = weighted_stacks(snapshot_);
+  std::vector<std::string> names;
+  names.reserve(exported.frames.size());
+  for (const Frame* frame : exported.frames) names.push_back(collapsed_frame_name(*frame));
   // Stacks that differ only in reachability, or in frames that read the same, are one line.
   std::map<std::string, std::uint64_t> lines;
-  for (const WeightedStack& stack : weighted_stacks(snapshot_)) {
+  for (const WeightedStack& stack : exported.stacks) {
     if (stack.bytes == 0) continue;  // flamegraph.pl has no use for a stack of no weight
     std::string line;
-    for (auto frame = stack.frames->rbegin(); frame != stack.frames->rend(); ++frame) {
+    for (auto id = stack.frames.rbegin(); id != stack.frames.rend(); ++id) {
       if (!line.empty()) line += ';';
-      line += collapsed_frame_name(*frame);
+      line += names[*id];
     }
     lines[line] += stack.bytes;
   }

@@ -1,40 +1,83 @@
 #include "reporters/export_stacks.h"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "profiler/statistics.h"
 #include "profiler/utf8.h"
 
 namespace heapsnap {
 
-std::vector<WeightedStack> weighted_stacks(const Snapshot& snapshot) {
+namespace {
+
+struct FrameIdentityHash {
+  std::size_t operator()(const Frame* frame) const {
+    const std::size_t h = std::hash<std::string>()(frame->filename) ^ (std::hash<std::string>()(frame->function) << 1);
+    return h ^ (std::hash<std::uint32_t>()(frame->lineno) << 2);
+  }
+};
+struct FrameIdentityEqual {
+  bool operator()(const Frame* a, const Frame* b) const { return *a == *b; }
+};
+
+}  // namespace
+
+ExportStacks weighted_stacks(const Snapshot& snapshot) {
+  // Frames are compared once each, when interned; stacks then compare as integers. A snapshot has far
+  // fewer distinct frames than frame occurrences.
+  std::unordered_map<const Frame*, ExportFrameId, FrameIdentityHash, FrameIdentityEqual> interned;
+  std::vector<const Frame*> frames;
+  std::vector<std::vector<ExportFrameId>> stack_of(snapshot.tracebacks.size());  // per traceback, on first use
+  std::vector<bool> seen(snapshot.tracebacks.size(), false);
   std::vector<WeightedStack> stacks;
   stacks.reserve(snapshot.traces.size());
   for (const Trace& trace : snapshot.traces) {
-    const std::uint32_t index = static_cast<std::uint32_t>(trace.traceback);
+    const auto index = static_cast<std::uint32_t>(trace.traceback);
     if (index >= snapshot.tracebacks.size()) throw std::out_of_range("trace names a traceback the snapshot does not have");
-    stacks.push_back({&analysed_frames(snapshot.tracebacks[index]), trace.size, trace.count, trace.reachability});
+    if (!seen[index]) {
+      seen[index] = true;
+      for (const Frame& frame : analysed_frames(snapshot.tracebacks[index])) {
+        const auto [entry, added] = interned.try_emplace(&frame, static_cast<ExportFrameId>(frames.size()));
+        if (added) frames.push_back(&frame);
+        stack_of[index].push_back(entry->second);
+      }
+    }
+    stacks.push_back({stack_of[index], trace.size, trace.count, trace.reachability});
   }
+
+  // Renumber the frames in identity order.
+  std::vector<ExportFrameId> order(frames.size());
+  for (ExportFrameId id = 0; id < order.size(); ++id) order[id] = id;
+  std::sort(order.begin(), order.end(), [&](ExportFrameId a, ExportFrameId b) { return *frames[a] < *frames[b]; });
+  std::vector<ExportFrameId> renumbered(frames.size());
+  ExportStacks result;
+  for (ExportFrameId rank = 0; rank < order.size(); ++rank) {
+    renumbered[order[rank]] = rank;
+    result.frames.push_back(frames[order[rank]]);
+  }
+  for (WeightedStack& stack : stacks) {
+    for (ExportFrameId& id : stack.frames) id = renumbered[id];
+  }
+
   // Oldest frame first, as compare_tracebacks orders stacks; equal stacks (two domains, or two
   // tracebacks that differ only in addresses) end up next to each other and are merged.
-  const auto order = [](const WeightedStack& a, const WeightedStack& b) {
-    const auto frames = std::lexicographical_compare_three_way(a.frames->rbegin(), a.frames->rend(),
-                                                               b.frames->rbegin(), b.frames->rend());
-    if (frames != 0) return frames < 0;
-    return a.reachability < b.reachability;
-  };
-  std::sort(stacks.begin(), stacks.end(), order);
-  std::vector<WeightedStack> merged;
-  for (const WeightedStack& stack : stacks) {
-    if (!merged.empty() && merged.back().reachability == stack.reachability && *merged.back().frames == *stack.frames) {
-      merged.back().bytes += stack.bytes;
-      merged.back().blocks += stack.blocks;
+  std::sort(stacks.begin(), stacks.end(), [](const WeightedStack& a, const WeightedStack& b) {
+    const auto frames = std::lexicographical_compare_three_way(a.frames.rbegin(), a.frames.rend(), b.frames.rbegin(),
+                                                               b.frames.rend());
+    return frames != 0 ? frames < 0 : a.reachability < b.reachability;
+  });
+  for (WeightedStack& stack : stacks) {
+    if (!result.stacks.empty() && result.stacks.back().reachability == stack.reachability &&
+        result.stacks.back().frames == stack.frames) {
+      result.stacks.back().bytes += stack.bytes;
+      result.stacks.back().blocks += stack.blocks;
     } else {
-      merged.push_back(stack);
+      result.stacks.push_back(std::move(stack));
     }
   }
-  return merged;
+  return result;
 }
 
 std::string export_frame_name(const Frame& frame) {

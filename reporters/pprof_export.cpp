@@ -1,10 +1,12 @@
 #include "reporters/pprof_export.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <ostream>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "reporters/export_stacks.h"
 #include "reporters/gzip.h"
@@ -68,19 +70,20 @@ std::uint64_t as_int64(std::uint64_t value) {
 }  // namespace
 
 std::string encode_pprof(const Snapshot& snapshot) {
+  const ExportStacks exported = weighted_stacks(snapshot);
   StringTable strings;
-  ProtobufWriter samples;
+  ProtobufWriter header;
+  header.message_field(profile::kSampleType, value_type_message(strings, "inuse_objects", "count"));
+  header.message_field(profile::kSampleType, value_type_message(strings, "inuse_space", "bytes"));
+
+  // A location per distinct frame, its id the frame's + 1 (ids start at 1); a function per (name, file).
   ProtobufWriter locations;
   ProtobufWriter functions;
-  std::map<Frame, std::uint64_t> location_ids;  // by frame identity; ids count from 1
-  std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids;  // by (name, filename)
-
-  const auto location_of = [&](const Frame& frame) {
-    const auto [entry, added] = location_ids.try_emplace(frame, location_ids.size() + 1);
-    if (!added) return entry->second;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids;
+  for (ExportFrameId id = 0; id < exported.frames.size(); ++id) {
+    const Frame& frame = *exported.frames[id];
     const std::string name = export_frame_name(frame);
-    const auto [function_entry, new_function] =
-        function_ids.try_emplace({name, frame.filename}, function_ids.size() + 1);
+    const auto [function_entry, new_function] = function_ids.try_emplace({name, frame.filename}, function_ids.size() + 1);
     if (new_function) {
       ProtobufWriter message;
       message.varint_field(function::kId, function_entry->second);
@@ -93,20 +96,17 @@ std::string encode_pprof(const Snapshot& snapshot) {
     line_message.varint_field(line::kFunctionId, function_entry->second);
     line_message.varint_field(line::kLine, frame.lineno);
     ProtobufWriter message;
-    message.varint_field(location::kId, entry->second);
+    message.varint_field(location::kId, id + 1);
     message.varint_field(location::kAddress, frame.address);  // of the frame's first occurrence
     message.message_field(location::kLine, line_message);
     locations.message_field(profile::kLocation, message);
-    return entry->second;
-  };
+  }
 
-  ProtobufWriter header;
-  header.message_field(profile::kSampleType, value_type_message(strings, "inuse_objects", "count"));
-  header.message_field(profile::kSampleType, value_type_message(strings, "inuse_space", "bytes"));
-
-  for (const WeightedStack& stack : weighted_stacks(snapshot)) {
+  ProtobufWriter samples;
+  for (const WeightedStack& stack : exported.stacks) {
     std::vector<std::uint64_t> location_path;  // leaf first, as the frames are
-    for (const Frame& frame : *stack.frames) location_path.push_back(location_of(frame));
+    location_path.reserve(stack.frames.size());
+    for (const ExportFrameId id : stack.frames) location_path.push_back(id + 1);
     ProtobufWriter message;
     message.packed_field(sample::kLocationId, location_path);
     message.packed_field(sample::kValue, {as_int64(stack.blocks), as_int64(stack.bytes)});

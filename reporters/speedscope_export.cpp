@@ -1,7 +1,7 @@
 #include "reporters/speedscope_export.h"
 
-#include <map>
 #include <ostream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,22 +14,25 @@ SpeedscopeExporter::SpeedscopeExporter(const Snapshot& snapshot, std::string nam
 
 void SpeedscopeExporter::render(std::ostream& out) const {
   using Json = nlohmann::ordered_json;
+  const ExportStacks exported = weighted_stacks(snapshot_);
   Json frames = Json::array();
-  std::map<Frame, std::size_t> frame_index;  // by identity
+  constexpr std::size_t kUnused = ~std::size_t{0};
+  std::vector<std::size_t> frame_index(exported.frames.size(), kUnused);  // speedscope's, in order of use
   Json samples = Json::array();
   Json weights = Json::array();
   std::uint64_t total = 0;
-  for (const WeightedStack& stack : weighted_stacks(snapshot_)) {
+  for (const WeightedStack& stack : exported.stacks) {
     if (stack.bytes == 0) continue;  // blocks of 0 bytes weigh nothing in a byte profile
     Json sample = Json::array();
-    for (auto frame = stack.frames->rbegin(); frame != stack.frames->rend(); ++frame) {  // root first
-      const auto [entry, added] = frame_index.try_emplace(*frame, frame_index.size());
-      if (added) {
-        Json info = {{"name", export_frame_name(*frame)}, {"file", frame->filename}};
-        if (frame->lineno != 0) info["line"] = frame->lineno;
+    for (auto id = stack.frames.rbegin(); id != stack.frames.rend(); ++id) {  // root first
+      if (frame_index[*id] == kUnused) {
+        const Frame& frame = *exported.frames[*id];
+        frame_index[*id] = frames.size();
+        Json info = {{"name", export_frame_name(frame)}, {"file", frame.filename}};
+        if (frame.lineno != 0) info["line"] = frame.lineno;
         frames.push_back(std::move(info));
       }
-      sample.push_back(entry->second);
+      sample.push_back(frame_index[*id]);
     }
     samples.push_back(std::move(sample));
     weights.push_back(stack.bytes);

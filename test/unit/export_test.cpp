@@ -57,20 +57,49 @@ std::string gunzip(const std::string& compressed) {
 
 TEST_CASE("weighted stacks merge domains, keep reachabilities apart, and order root first", "[export]") {
   const Snapshot snapshot = sample_snapshot();
-  const std::vector<WeightedStack> stacks = weighted_stacks(snapshot);
+  const ExportStacks exported = weighted_stacks(snapshot);
+  // Each distinct frame once, in identity order: (filename, lineno, function).
+  REQUIRE(exported.frames.size() == 6);
+  CHECK(exported.frames[0]->filename == "<unknown>");
+  CHECK(exported.frames[1]->lineno == 30);  // src/main.cpp:30 before src/main.cpp:31
+  CHECK(exported.frames[2]->lineno == 31);
+  CHECK(exported.frames[5]->filename == "src/zero.cpp");
+  const auto function_of = [&](ExportFrameId id) { return exported.frames[id]->function; };
+
+  const std::vector<WeightedStack>& stacks = exported.stacks;
   REQUIRE(stacks.size() == 5);
   // Oldest frame first: "<unknown>" < "src/main.cpp" (main:30, then main:31) < "src/zero.cpp".
-  CHECK(stacks[0].frames->front().filename == "<unknown>");
+  CHECK(stacks[0].frames == std::vector<ExportFrameId>{0});
   CHECK(stacks[0].bytes == 7);
-  CHECK(stacks[1].frames->front().function == "make_widget");
+  CHECK(function_of(stacks[1].frames[0]) == "make_widget");
+  CHECK(function_of(stacks[1].frames[1]) == "main");
   CHECK(stacks[1].reachability == Reachability::Reachable);
   CHECK(stacks[1].bytes == 4096);
+  CHECK(stacks[2].frames == stacks[1].frames);
   CHECK(stacks[2].reachability == Reachability::Direct);
   CHECK(stacks[2].bytes == 1600);  // two domains added
   CHECK(stacks[2].blocks == 3);
-  CHECK(stacks[3].frames->front().filename == "src/odd.cpp");
+  CHECK(exported.frames[stacks[3].frames[0]]->filename == "src/odd.cpp");
   CHECK(stacks[4].bytes == 0);
   CHECK(stacks[4].blocks == 4);
+}
+
+TEST_CASE("weighted stacks: tracebacks that differ only in addresses are one stack", "[export]") {
+  Traceback first = stack({frame("a.c", 1, "f")});
+  Traceback second = first;
+  first.frames[0].address = 0x1000;
+  second.frames[0].address = 0x2000;
+  const Snapshot snapshot = SnapshotBuilder().add(0, 10, first).add(0, 20, second).build();
+  REQUIRE(snapshot.tracebacks.size() == 2);
+  const ExportStacks exported = weighted_stacks(snapshot);
+  REQUIRE(exported.frames.size() == 1);
+  CHECK(exported.frames[0]->address == 0x1000);  // the first occurrence's
+  REQUIRE(exported.stacks.size() == 1);
+  CHECK(exported.stacks[0].bytes == 30);
+
+  Snapshot broken = snapshot;
+  broken.traces[0].traceback = TracebackIndex{7};
+  CHECK_THROWS_AS(weighted_stacks(broken), std::out_of_range);
 }
 
 TEST_CASE("collapsed stacks: one sanitised line per stack, root first, no weightless ones", "[export]") {
