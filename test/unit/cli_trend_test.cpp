@@ -52,6 +52,14 @@ struct Series {
 
 }  // namespace
 
+TEST_CASE("heapsnap --help lists export and trend; their options have help", "[cli][trend][export]") {
+  const auto help = run_heapsnap({"--help"});
+  CHECK_THAT(help.out, Catch::Contains("export") && Catch::Contains("trend"));
+  CHECK_THAT(run_heapsnap({"export", "--help"}).out, Catch::Contains("speedscope|pprof|collapsed"));
+  CHECK_THAT(run_heapsnap({"trend", "--help"}).out, Catch::Contains("--min-snapshots") && Catch::Contains("--by"));
+  CHECK_THAT(run_heapsnap({"check", "--help"}).out, Catch::Contains("--max-growth"));
+}
+
 TEST_CASE("heapsnap trend names the growing site, in time order whatever the argument order", "[cli][trend]") {
   Series series;
   const auto text = run_heapsnap(series.with({"trend"}));

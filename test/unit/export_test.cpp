@@ -173,4 +173,13 @@ TEST_CASE("gzip output inflates back; the pprof export is the gzip of its encodi
   CHECK(encoded.find(std::string("\x32\x00", 2)) != std::string::npos);
   CHECK(encoded.find("inuse_space") != std::string::npos);
   CHECK(encoded.find("reachability") != std::string::npos);
+  CHECK(encoded.find(std::string("\x32\x05space", 7)) == std::string::npos);  // exact: no period
+
+  Snapshot sampled = snapshot;
+  sampled.sampling_rate = 4096;
+  sampled.leak_analysis = false;
+  const std::string sampled_encoded = encode_pprof(sampled);
+  CHECK(sampled_encoded.find(std::string("\x32\x05space", 7)) != std::string::npos);  // period_type space/bytes
+  CHECK(sampled_encoded.find(std::string("\x60\x80\x20", 3)) != std::string::npos);  // period (12) = 4096
+  CHECK(sampled_encoded.find("reachability") == std::string::npos);  // no leak analysis: no label
 }
