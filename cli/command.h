@@ -41,5 +41,7 @@ std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_cycles_command();
 std::unique_ptr<Command> make_report_command();
 std::unique_ptr<Command> make_run_command();
+std::unique_ptr<Command> make_export_command();
+std::unique_ptr<Command> make_trend_command();
 
 }  // namespace heapsnap::cli
