@@ -62,10 +62,12 @@ Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
     frames.insert(frames.end(), expanded.begin(), expanded.end());
   }
   Traceback traceback;
-  traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth;
   auto first = frames.begin();
   while (first != frames.end() && in_standard_library(*first)) ++first;
   if (first == frames.end()) first = frames.begin();  // nothing but library frames: keep them all
+  // Folded frames are not "older frames not captured": the stack's length leaves them out.
+  const auto folded = static_cast<std::uint32_t>(first - frames.begin());
+  traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth - folded;
   for (auto it = first; it != frames.end() && traceback.frames.size() < limit; ++it) traceback.frames.push_back(*it);
   return traceback;
 }

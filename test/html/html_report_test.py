@@ -85,7 +85,7 @@ class ReportTestCase(unittest.TestCase):
 class GrowingCacheReport(ReportTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.profile("growing_cache", "40", interval=20)
+        cls.profile("growing_cache", "10", "15", interval=20)  # 10 phases 15 ms apart, then a shutdown
         cls.dom = browser.dump_dom(cls.url)
         cls.growth_line = line_of_code(SOURCE / "samples" / "growing_cache.cpp", "GROWTH SITE")
 
@@ -143,6 +143,9 @@ class GrowingCacheReport(ReportTestCase):
         pressed = [b.get("data-view") for b in dom.by_id("view-switch").find_all("button") if b.get("aria-pressed") == "true"]
         self.assertEqual(pressed, ["end" if has_end_view else "peak"])
 
+        # The cache is emptied at shutdown, so its frames are searched for in the peak view.
+        dom = browser.dump_dom(self.url + "#view=peak&search=Remember&sort=count&order=ascending")
+        self.assertEqual(dom.by_id("flame-svg").get("data-view"), "peak")
         frames = self.flame_frames(dom)
         matched = [f.get("data-name") for f in frames if "match" in f.classes()]
         self.assertTrue(matched)
