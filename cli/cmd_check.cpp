@@ -21,6 +21,7 @@
 #include "reporters/leak_report.h"
 #include "reporters/leak_report_json.h"
 #include "reporters/leak_report_text.h"
+#include "reporters/suppression_filter.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -58,6 +59,11 @@ class CheckCommand final : public Command {
     app.add_option("--baseline", baseline_path_,
                    "Count only leaks that are new or grew since this older snapshot, per allocation stack")
         ->option_text("OLD");
+    app.add_option("--suppressions", suppression_paths_,
+                   "Ignore the known leaks this file lists (docs/suppressions.md), in this snapshot and the "
+                   "baseline; repeatable")
+        ->option_text("FILE")
+        ->allow_extra_args(false);
     add_format_option(app, format_);
     app.add_option("-o,--output", report_path_, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
@@ -74,6 +80,7 @@ class CheckCommand final : public Command {
     if (to_file && !force_ && std::filesystem::exists(std::filesystem::symlink_status(report_path_))) {
       throw UsageError(report_path_ + ": already exists (use --force to replace it)");
     }
+    const SuppressionList suppressions = load_suppressions(suppression_paths_);
     if (snapshot_paths_.size() > 1 && !max_growth_) {
       throw UsageError("several snapshots are checked only with --max-growth (to check one, give one)");
     }
@@ -89,13 +96,14 @@ class CheckCommand final : public Command {
       return named.snapshot.leak_analysis;
     });
     if (gated == series.rend()) gated = series.rbegin();
-    const Snapshot& snapshot = gated->snapshot;
+    SuppressedSnapshot suppressed = apply_suppressions(gated->snapshot, suppressions);
+    const Snapshot& snapshot = suppressed.snapshot;
     const std::string& snapshot_path = gated->path;
     LeakReport report;
     if (baseline_path_.empty()) {
       report = build_leak_report(snapshot, snapshot_path, thresholds_);
     } else {
-      const Snapshot baseline = load_snapshot(baseline_path_);
+      const Snapshot baseline = apply_suppressions(load_snapshot(baseline_path_), suppressions).snapshot;
       report = build_leak_report(snapshot, snapshot_path, baseline, baseline_path_, thresholds_);
     }
     if (max_growth_) {
@@ -103,6 +111,7 @@ class CheckCommand final : public Command {
       report.gate.reasons.insert(report.gate.reasons.end(), growth.reasons.begin(), growth.reasons.end());
       report.gate.passed = report.gate.passed && growth.passed;
     }
+    report.suppressions = std::move(suppressed.applied);
     const GateResult gate = report.gate;
 
     std::unique_ptr<Reporter> reporter;
@@ -137,6 +146,7 @@ class CheckCommand final : public Command {
   std::optional<std::uint64_t> max_growth_;
   std::string baseline_path_;
   std::string report_path_;
+  std::vector<std::string> suppression_paths_;
   GateThresholds thresholds_;
   OutputFormat format_ = OutputFormat::Text;
   bool force_ = false;

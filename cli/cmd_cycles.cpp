@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "profiler/snapshot_json.h"
 #include "reporters/cycles_report.h"
+#include "reporters/suppression_filter.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -28,11 +29,36 @@ class CyclesCommand final : public Command {
     app.add_option("--limit", limit_, "Shapes to show, the rest summed up (default 10; 0 shows all)")
         ->check(CLI::NonNegativeNumber)
         ->option_text("N");
+    app.add_option("--suppressions", suppression_paths_,
+                   "Leave out the leaked cycles this file suppresses (leak: and cycle: rules, "
+                   "docs/suppressions.md); repeatable")
+        ->option_text("FILE")
+        ->allow_extra_args(false)
+        ->excludes("--reachable");
     add_format_option(app, format_);
   }
 
   int run() override {
-    CyclesReport report = build_cycles_report(load_snapshot(snapshot_path_), snapshot_path_, reachable_, limit_);
+    const SuppressionList suppressions = load_suppressions(suppression_paths_);
+    const Snapshot snapshot = load_snapshot(snapshot_path_);
+    const SuppressedSnapshot suppressed = apply_suppressions(snapshot, suppressions);
+    CyclesReport report = build_cycles_report(suppressed.snapshot, snapshot_path_, reachable_, limit_);
+    if (!suppression_paths_.empty()) {
+      // What the rules took out: the leaked cycles before, less those left.
+      const auto leaked = [](const Snapshot& of) {
+        CycleTotals totals;
+        for (const Cycle& cycle : of.cycles) {
+          if (cycle.reachable) continue;
+          totals.cycles += 1;
+          totals.blocks += cycle.members.size();
+          totals.bytes += cycle.bytes;
+        }
+        return totals;
+      };
+      const CycleTotals before = leaked(snapshot);
+      const CycleTotals after = leaked(suppressed.snapshot);
+      report.suppressed = CycleTotals{before.cycles - after.cycles, before.blocks - after.blocks, before.bytes - after.bytes};
+    }
     std::unique_ptr<Reporter> reporter;
     if (format_ == OutputFormat::Json) {
       reporter = std::make_unique<CyclesJsonReporter>(std::move(report));
@@ -45,6 +71,7 @@ class CyclesCommand final : public Command {
 
  private:
   std::string snapshot_path_;
+  std::vector<std::string> suppression_paths_;
   bool reachable_ = false;
   std::size_t limit_ = 10;
   OutputFormat format_ = OutputFormat::Text;

@@ -209,8 +209,10 @@ const std::vector<std::string>& LineCache::lines_of(const std::string& filename)
     if (directory == search_path_.end()) return lines;
     found = *directory / filename;
   }
+  // Only regular files: a snapshot may name anything, and /dev/zero would never end, a FIFO never open.
+  if (!std::filesystem::is_regular_file(found, error)) return lines;
   std::ifstream in(found, std::ios::binary);
-  if (!in || std::filesystem::is_directory(found, error)) return lines;
+  if (!in) return lines;
   const std::string contents{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return lines;
   lines = split_source_lines(contents);

@@ -277,9 +277,22 @@ std::string describe(const Json& value) {
   return value.type_name();
 }
 
+// Tracebacks hold their frames by value, and reports copy a cycle member's whole stack: a frame with
+// a long name that many stacks refer to is copied once per reference. So that a small file cannot ask
+// for gigabytes (120 KiB of one long frame named 30000 times expanded to 1.7 GiB), the frames all
+// references copy may come to kMaxExpansion times the input's size, or kMinExpansionBudget for small
+// inputs. Snapshots of real programs copy some tens of bytes per byte of input.
+constexpr std::uint64_t kMaxExpansion = 1024;
+constexpr std::uint64_t kMinExpansionBudget = std::uint64_t{64} << 20;
+
+std::uint64_t frame_cost(const Frame& frame) {
+  return sizeof(Frame) + frame.filename.size() + frame.function.size() + frame.module.size();
+}
+
 class SchemaReader {
  public:
-  explicit SchemaReader(const std::string& source) : source_(source) {}
+  SchemaReader(const std::string& source, std::size_t input_size)
+      : source_(source), budget_(std::max(kMinExpansionBudget, kMaxExpansion * std::uint64_t{input_size})) {}
 
   Snapshot snapshot(const Json& document) const {
     const JsonPath root;
@@ -306,7 +319,14 @@ class SchemaReader {
     snapshot.tracebacks = tracebacks(document, root, frames);
     snapshot.traces = traces(document, root, snapshot.tracebacks.size());
     if (const Json* cycles_value = optional(document, "cycles")) {
-      snapshot.cycles = cycles(*cycles_value, root.member("cycles"), snapshot.tracebacks.size());
+      std::vector<std::uint64_t> traceback_costs;
+      traceback_costs.reserve(snapshot.tracebacks.size());
+      for (const Traceback& traceback : snapshot.tracebacks) {
+        std::uint64_t cost = sizeof(Traceback);
+        for (const Frame& frame : traceback.frames) cost += frame_cost(frame);
+        traceback_costs.push_back(cost);
+      }
+      snapshot.cycles = cycles(*cycles_value, root.member("cycles"), traceback_costs);
     }
     if (const Json* errors = optional(document, "free_errors")) {
       snapshot.free_errors = free_errors(*errors, root.member("free_errors"), snapshot.tracebacks.size());
@@ -317,6 +337,16 @@ class SchemaReader {
  private:
   [[noreturn]] void fail(const JsonPath& path, const std::string& reason) const {
     throw SnapshotError(source_, path.pointer(), reason);
+  }
+
+  // Counts `bytes` of frames copied for the reference at `path` against the budget.
+  void expand(std::uint64_t bytes, const JsonPath& path) const {
+    expanded_ += bytes;
+    if (expanded_ <= budget_) return;
+    fail(path, "the tracebacks and cycle members refer to more than " + std::to_string(budget_ >> 20) +
+                   " MiB of frames in all (" + std::to_string(kMaxExpansion) +
+                   " times the input's size, at least " + std::to_string(kMinExpansionBudget >> 20) +
+                   " MiB): too much to read");
   }
 
   void check_format(const Json& document, const JsonPath& root) const {
@@ -471,6 +501,7 @@ class SchemaReader {
           fail(frames_path.element(k), "frame " + std::to_string(index) + " does not exist (/frames has " +
                                            std::to_string(frames.size()) + " entries)");
         }
+        expand(frame_cost(frames[index]), frames_path.element(k));
         traceback.frames.push_back(frames[index]);
       }
       const Json* total = optional(item, "total_nframe");
@@ -540,12 +571,17 @@ class SchemaReader {
     return objects(value, path, read);
   }
 
-  std::vector<Cycle> cycles(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
+  // `traceback_costs`: what copying each traceback costs (see kMaxExpansion).
+  std::vector<Cycle> cycles(const Json& value, const JsonPath& path, const std::vector<std::uint64_t>& traceback_costs) const {
+    const std::size_t traceback_count = traceback_costs.size();
     const auto member = [&](const Json& item, const JsonPath& member_path) {
       CycleMember result;
       result.address = address(required(item, member_path, "address"), member_path.member("address"));
       result.size = unsigned_member<std::uint64_t>(item, member_path, "size");
-      result.traceback = TracebackIndex{unsigned_member<std::uint32_t>(item, member_path, "traceback")};
+      const auto traceback = unsigned_member<std::uint32_t>(item, member_path, "traceback");
+      result.traceback = TracebackIndex{traceback};
+      // An index out of range is reported by cycle_defect, with the whole cycle read.
+      if (traceback < traceback_count) expand(traceback_costs[traceback], member_path.member("traceback"));
       return result;
     };
     const auto edge = [&](const Json& item, const JsonPath& edge_path) {
@@ -578,6 +614,8 @@ class SchemaReader {
   }
 
   const std::string& source_;
+  const std::uint64_t budget_;          // bytes of frames all references together may copy
+  mutable std::uint64_t expanded_ = 0;  // bytes of frames copied so far
 };
 
 // Builds the document from a SAX parse and stops it at a nesting depth no snapshot has: nlohmann's
@@ -764,7 +802,7 @@ Snapshot parse_snapshot_json(std::string_view text, const std::string& source_na
     if (const auto end = detail.find("] "); end != std::string::npos) detail.erase(0, end + 2);
     throw SnapshotError(source_name, "", "not valid JSON: " + detail);
   }
-  return SchemaReader(source_name).snapshot(document);
+  return SchemaReader(source_name, text.size()).snapshot(document);
 }
 
 Snapshot read_snapshot_json(std::istream& in, const std::string& source_name) {
@@ -799,7 +837,7 @@ Snapshot parse_snapshot(std::string_view bytes, const std::string& source_name) 
     throw SnapshotError(source_name, "byte " + std::to_string(kCborMagic.size() + offset),
                         (truncated ? "truncated CBOR: " : "not valid CBOR: ") + detail);
   }
-  return SchemaReader(source_name).snapshot(builder.document());
+  return SchemaReader(source_name, bytes.size()).snapshot(builder.document());
 }
 
 Snapshot load_snapshot(const std::filesystem::path& path) {

@@ -42,6 +42,7 @@ CyclesTextReporter::CyclesTextReporter(CyclesReport report) : report_(std::move(
 
 void CyclesTextReporter::render(std::ostream& out) const {
   const std::string& path = report_.snapshot_path;
+  if (report_.suppressed) out << "Suppressed by --suppressions: " << describe_totals(*report_.suppressed) << "\n";
   if (!report_.leak_analysis && report_.shapes.empty()) {
     out << "No leak analysis ran for " << path << ", so no cycles were looked for (it was written with "
         << "'heapsnap run --no-leaks', on an interval, or by take_snapshot() rather than collect_leaks()).\n";
@@ -96,6 +97,10 @@ void CyclesJsonReporter::render(std::ostream& out) const {
                      {"shapes", report_.shapes.size()},
                      {"blocks", totals.blocks},
                      {"bytes", totals.bytes}}},
+                   {"suppressed", report_.suppressed ? Json{{"cycles", report_.suppressed->cycles},
+                                                            {"blocks", report_.suppressed->blocks},
+                                                            {"bytes", report_.suppressed->bytes}}
+                                                      : Json(nullptr)},
                    {"shapes", std::move(shapes)}});
 }
 

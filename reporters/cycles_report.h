@@ -4,6 +4,7 @@
 // CyclesJsonReporter.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@ struct CyclesReport {
   bool reachable = false;          // the reachable cycles (not leaks) rather than the leaked ones
   std::vector<CycleShape> shapes;  // all of them, biggest first
   std::size_t limit = 10;          // shapes shown; 0: all
+  std::optional<CycleTotals> suppressed;  // with --suppressions: the leaked cycles they took out
 };
 
 CyclesReport build_cycles_report(const Snapshot& snapshot, std::string snapshot_path, bool reachable, std::size_t limit);

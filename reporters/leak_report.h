@@ -11,6 +11,7 @@
 #include "reporters/cycle_shapes.h"
 #include "reporters/leak_gate.h"
 #include "reporters/leak_sites.h"
+#include "reporters/suppression_filter.h"
 
 namespace heapsnap {
 
@@ -45,6 +46,8 @@ struct LeakReport {
   std::vector<BadFreeReport> free_errors;     // every bad free of the snapshot (a baseline does not excuse them)
   LeakTotals totals;                         // sums over `leaks`, `cycles` and `free_errors`
   GateResult gate;
+  AppliedSuppressions suppressions;          // --suppressions: the rules and what each took out of the
+                                             // snapshot (not the baseline) before the leaks were counted
 };
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds);

@@ -6,6 +6,35 @@
 
 namespace heapsnap {
 
+namespace {
+
+nlohmann::ordered_json amount_to_json(const SuppressedAmount& amount) {
+  return {{"blocks", amount.blocks}, {"bytes", amount.bytes}, {"cycles", amount.cycles}};
+}
+
+// Every rule with what it took out, and the rules that took out nothing (stale suppressions).
+nlohmann::ordered_json suppressions_to_json(const AppliedSuppressions& applied) {
+  using Json = nlohmann::ordered_json;
+  Json rules = Json::array();
+  Json unmatched = Json::array();
+  for (std::size_t i = 0; i < applied.list.rules.size(); ++i) {
+    const SuppressionRule& rule = applied.list.rules[i];
+    Json entry = {{"file", rule.file},
+                  {"line", rule.line},
+                  {"kind", suppression_kind_name(rule.kind)},
+                  {"pattern", rule.pattern}};
+    entry.update(amount_to_json(applied.matched[i]));
+    rules.push_back(std::move(entry));
+    if (applied.matched[i].empty()) unmatched.push_back(i);
+  }
+  return {{"files", applied.list.files},
+          {"rules", std::move(rules)},
+          {"unmatched", std::move(unmatched)},
+          {"totals", amount_to_json(applied.total())}};
+}
+
+}  // namespace
+
 LeakReportJsonReporter::LeakReportJsonReporter(LeakReport report) : report_(std::move(report)) {}
 
 void LeakReportJsonReporter::render(std::ostream& out) const {
@@ -59,6 +88,7 @@ void LeakReportJsonReporter::render(std::ostream& out) const {
         {"sites", report_.totals.sites},
         {"cycles", report_.totals.cycles},
         {"free_errors", report_.totals.free_errors}}},
+      {"suppressions", suppressions_to_json(report_.suppressions)},
       {"gate",
        {{"max_leaked_bytes", report_.thresholds.max_leaked_bytes},
         {"max_leaked_blocks", report_.thresholds.max_leaked_blocks},

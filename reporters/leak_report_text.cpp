@@ -41,6 +41,25 @@ void write_site(std::ostream& out, std::size_t number, const LeakSite& site) {
   write_stack(out, site.traceback, "    ");
 }
 
+std::string describe_suppressed(const SuppressedAmount& amount) {
+  // Cycle members are among the blocks: "288 B in 6 blocks, 3 cycles".
+  std::string text = format_size(amount.bytes) + " in " + blocks(amount.blocks);
+  if (amount.cycles == 0) return text;
+  return text + ", " + std::to_string(amount.cycles) + (amount.cycles == 1 ? " cycle" : " cycles");
+}
+
+// What each rule matched, in the order the rules were tried.
+void write_suppressions(std::ostream& out, const AppliedSuppressions& applied) {
+  out << "\nSuppressions:\n";
+  if (applied.list.rules.empty()) out << "  (no rules)\n";
+  for (std::size_t i = 0; i < applied.list.rules.size(); ++i) {
+    const SuppressionRule& rule = applied.list.rules[i];
+    const SuppressedAmount& amount = applied.matched[i];
+    out << "  " << rule.file << ":" << rule.line << ": " << suppression_kind_name(rule.kind) << ":" << rule.pattern
+        << ": " << (amount.empty() ? "matched nothing" : describe_suppressed(amount)) << "\n";
+  }
+}
+
 void write_more(std::ostream& out, std::size_t more, std::string_view one, std::string_view many) {
   if (more > 0) out << "\n... and " << more << " more " << (more == 1 ? one : many) << " (--format json lists all)\n";
 }
@@ -51,6 +70,11 @@ LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t si
     : report_(std::move(report)), sites_shown_(sites_shown) {}
 
 void LeakReportTextReporter::render(std::ostream& out) const {
+  render_leaks(out);
+  if (!report_.suppressions.list.files.empty()) write_suppressions(out, report_.suppressions);
+}
+
+void LeakReportTextReporter::render_leaks(std::ostream& out) const {
   const LeakTotals& totals = report_.totals;
   const GateThresholds& limits = report_.thresholds;
   out << "heapsnap check: " << (report_.gate.passed ? "PASSED" : "FAILED") << "\n";
@@ -80,6 +104,13 @@ void LeakReportTextReporter::render(std::ostream& out) const {
       out << "  the block was allocated at\n";
       write_stack(out, *error.allocated_at, "    ");
     }
+  }
+  if (const AppliedSuppressions& applied = report_.suppressions; !applied.list.files.empty()) {
+    std::size_t used = 0;
+    for (const SuppressedAmount& amount : applied.matched) used += amount.empty() ? 0 : 1;
+    const std::size_t rules = applied.list.rules.size();
+    out << "Suppressed: " << describe_suppressed(applied.total()) << " by " << used << " of " << rules
+        << (rules == 1 ? " rule" : " rules") << " (listed at the end)\n";
   }
   if (totals.sites == 0 && report_.cycles.empty()) {
     out << (report_.baseline_path ? "No new or grown leaks.\n" : "No leaks.\n");

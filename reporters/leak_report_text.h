@@ -12,6 +12,8 @@
 //   #1: direct leak: 1.0 KiB in 1 block
 //       at src/widget.cpp:12 (make_widget)
 //          src/main.cpp:30 (main)
+// With --suppressions, a line says what was suppressed, and the report ends with every rule and what
+// it matched ("matched nothing" for stale ones).
 // At most `sites_shown` shapes and `sites_shown` sites are printed.
 
 #include <cstddef>
@@ -29,6 +31,9 @@ class LeakReportTextReporter final : public Reporter {
   void render(std::ostream& out) const override;
 
  private:
+  void render_leaks(std::ostream& out) const;
+
+
   LeakReport report_;
   std::size_t sites_shown_;
 };

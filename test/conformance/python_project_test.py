@@ -119,6 +119,7 @@ class PythonProject(unittest.TestCase):
     def test_check_gates_growth_over_a_baseline(self):
         report = self.heapsnap_json("check", self.path("after.json"), "--baseline", self.path("before.json"),
                                     "--max-leaked-bytes", "100000", "--max-leaked-blocks", "1000", status=1)
+        validate(report, load_schema("leak-report.schema.json"))
         self.assertFalse(report["gate"]["passed"])
         leak = report["leaks"][0]
         self.assertEqual(leak["kind"], "allocated")  # no reachability analysis for Python snapshots

@@ -59,7 +59,8 @@ if(NOT status EQUAL 0 OR NOT output MATCHES "size=")
 endif()
 
 # Documentation and the JSON schemas of the reports.
-foreach(file README.md leak-report.md snapshot-format.md schemas/stats.schema.json schemas/diff.schema.json)
+foreach(file README.md leak-report.md snapshot-format.md suppressions.md schemas/stats.schema.json schemas/diff.schema.json
+             schemas/leak-report.schema.json)
   if(NOT EXISTS ${WORK_DIR}/prefix/share/doc/heapsnap/${file})
     message(FATAL_ERROR "not installed: share/doc/heapsnap/${file}")
   endif()

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "profiler/linecache.h"
 #include "test/unit/temp_directory.h"
 
@@ -49,6 +51,9 @@ TEST_CASE("getline reads files, relative names along the search path", "[linecac
   CHECK(lines.getline(path, 3).empty());
   CHECK(lines.getline("<unknown>", 1).empty());
   CHECK(lines.getline(directory.path().string(), 1).empty());  // a directory
+  CHECK(lines.getline("/dev/zero", 1).empty());                 // endless: not read at all
+  REQUIRE(::mkfifo((directory / "fifo").c_str(), 0600) == 0);
+  CHECK(lines.getline((directory / "fifo").string(), 1).empty());  // would block until a writer came
   CHECK(lines.getline("m.cpp", 1).empty());                     // relative, no search path
 
   LineCache searching({directory / "nowhere", directory.path()});

@@ -336,3 +336,40 @@ TEST_CASE("load_snapshot names the file in every error", "[snapshot_json][errors
     CHECK_THAT(error.reason(), Catch::StartsWith("truncated JSON"));
   }
 }
+
+TEST_CASE("a small file cannot expand into gigabytes of repeated frames", "[snapshot_json][errors]") {
+  // One frame with a 100 KB name, referenced `references` times by a traceback: each reference copies it.
+  const auto repeated = [](std::size_t references) {
+    std::string frames;
+    for (std::size_t i = 0; i < references; ++i) frames += i == 0 ? "0" : ",0";
+    return R"({"format": "heapsnap-snapshot", "version": 1, "traceback_limit": 1, "frames": [{"filename": ")" +
+           std::string(100000, 'f') + R"(", "lineno": 1}], "tracebacks": [{"frames": [)" + frames + R"(]}], "traces": []})";
+  };
+  // 500 copies (50 MB) fit the 64 MiB every input may expand to.
+  CHECK(parse_snapshot_json(repeated(500), "ok.json").tracebacks.at(0).frames.size() == 500);
+  // 5000 copies (500 MB) of a 110 KB file exceed 1024 times its size: refused at the copy that does.
+  const std::string text = repeated(5000);
+  try {
+    parse_snapshot_json(text, "amplified.json");
+    FAIL("no error");
+  } catch (const SnapshotError& error) {
+    CHECK_THAT(error.position(), Catch::StartsWith("/tracebacks/0/frames/"));
+    const std::size_t copied = std::stoul(error.position().substr(std::string("/tracebacks/0/frames/").size())) + 1;
+    const std::size_t cost = 100000 + sizeof(Frame);  // a copy: the name and the Frame itself
+    CHECK((copied - 1) * cost <= 1024 * text.size());
+    CHECK(copied * cost > 1024 * text.size());
+    CHECK(error.reason() == "the tracebacks and cycle members refer to more than " +
+                                std::to_string(1024 * text.size() >> 20) +
+                                " MiB of frames in all (1024 times the input's size, at least 64 MiB): too much to read");
+  }
+  // Cycle members count too: reports copy each member's stack. 2000 members of a 300 KB stack.
+  std::string members;
+  for (int i = 0; i < 2000; ++i) {
+    members += std::string(i == 0 ? "" : ",") + R"({"address": "0x)" + std::to_string(1000 + i) + R"(", "size": 1, "traceback": 0})";
+  }
+  const std::string cycle = R"({"format": "heapsnap-snapshot", "version": 1, "traceback_limit": 1, "frames": [{"filename": ")" +
+                            std::string(300000, 'f') + R"(", "lineno": 1}], "tracebacks": [{"frames": [0]}], "traces": [],
+      "cycles": [{"members": [)" + members + R"(], "edges": [], "bytes": 2000}]})";
+  CHECK_THROWS_WITH(parse_snapshot_json(cycle, "cycle.json"), Catch::Contains(": /cycles/0/members/") &&
+                                                                  Catch::Contains("/traceback: the tracebacks and cycle members refer to more than"));
+}
