@@ -103,6 +103,15 @@ class ProcessFaults(HeapsnapTestCase):
         self.assertEqual(len(pids), len(children) + 1)
 
 
+    def test_allocation_edge_cases_behave_as_with_glibc(self):
+        # profile() asserts the same output and status with and without heapsnap.
+        result = self.profile(str(FAULTS_BIN / "heapsnap_allocation_edges"))
+        self.assertEqual(result.returncode, 0)
+        lines = result.stdout.decode().splitlines()
+        self.assertGreater(len(lines), 15)
+        for line in lines:
+            self.assertTrue(line.endswith(" yes"), line)
+
     def test_double_and_invalid_frees_are_refused_and_reported_with_their_stacks(self):
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "bad.json"), "--",
                       str(FAULTS_BIN / "heapsnap_bad_free")], cwd=self.dir)
