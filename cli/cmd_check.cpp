@@ -5,6 +5,8 @@
 // (growth_gate.h).
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
 #include "profiler/snapshot_json.h"
@@ -88,7 +91,8 @@ class CheckCommand final : public Command {
       throw UsageError("--max-growth needs a series of at least " + std::to_string(kMinTrendPoints) + " snapshots");
     }
     std::vector<NamedSnapshot> series;
-    for (const std::string& path : snapshot_paths_) series.push_back({path, load_snapshot(path)});
+    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) series.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     // The leak gate needs reachability: it checks the latest snapshot that has a leak analysis (the exit
     // snapshot of `run --interval`, whose interval snapshots have none), else the latest.
     order_series(series);
@@ -118,7 +122,9 @@ class CheckCommand final : public Command {
     if (format_ == OutputFormat::Json) {
       reporter = std::make_unique<LeakReportJsonReporter>(std::move(report));
     } else {
-      reporter = std::make_unique<LeakReportTextReporter>(std::move(report));
+      // Colour for a person at a terminal only: never into a file (-o) or a pipe.
+      const bool colour = !to_file && colour_on(STDOUT_FILENO);
+      reporter = std::make_unique<LeakReportTextReporter>(std::move(report), LeakReportTextReporter::kDefaultSitesShown, colour);
     }
     if (to_file) {
       try {

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/terminal.h"
 #include "cli/exit_codes.h"
 #include "profiler/snapshot_json.h"
 #include "reporters/html_page.h"
@@ -33,6 +34,7 @@ class ReportCommand final : public Command {
         ->required();
     app.add_option("-o,--output", report_path_, "The HTML file to write")->required()->option_text("REPORT.html");
     app.add_flag("--force", force_, "Replace the -o file if it exists");
+    app.add_flag("-q,--quiet", quiet_, "Do not say where the report was written");
     app.add_option("--title", title_, "The page's title (default: \"heapsnap report: <program>\")")->option_text("T");
   }
 
@@ -41,7 +43,8 @@ class ReportCommand final : public Command {
       throw UsageError(report_path_ + ": already exists (use --force to replace it)");
     }
     std::vector<ReportInput> inputs;
-    for (const std::string& path : snapshot_paths_) inputs.push_back({path, load_snapshot(path)});
+    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) inputs.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     const HtmlReportReporter reporter(build_html_report(std::move(inputs), title_));
     try {
       write_file_atomically(report_path_, [&](std::ostream& out) { reporter.render(out); },
@@ -51,13 +54,14 @@ class ReportCommand final : public Command {
       const bool exists = message.ends_with(": already exists");
       throw UsageError(message + (exists ? " (use --force to replace it)" : ""));
     }
-    std::cerr << "heapsnap: report written to " << report_path_ << "\n";
+    if (!quiet_) std::cerr << "heapsnap: report written to " << report_path_ << "\n";
     return kExitSuccess;
   }
 
  private:
   std::vector<std::string> snapshot_paths_;
   std::string report_path_;
+  bool quiet_ = false;
   std::string title_;
   bool force_ = false;
 };

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
 #include "profiler/snapshot_json.h"
@@ -45,7 +46,8 @@ class TrendCommand final : public Command {
                        std::to_string(snapshot_paths_.size()));
     }
     std::vector<NamedSnapshot> series;
-    for (const std::string& path : snapshot_paths_) series.push_back({path, load_snapshot(path)});
+    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) series.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     TrendReport report = build_trend_report(series, group_by_);
     std::unique_ptr<Reporter> reporter;
     if (format_ == OutputFormat::Json) {

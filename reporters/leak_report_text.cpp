@@ -66,8 +66,8 @@ void write_more(std::ostream& out, std::size_t more, std::string_view one, std::
 
 }  // namespace
 
-LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t sites_shown)
-    : report_(std::move(report)), sites_shown_(sites_shown) {}
+LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t sites_shown, bool colour)
+    : report_(std::move(report)), sites_shown_(sites_shown), colour_(colour) {}
 
 void LeakReportTextReporter::render(std::ostream& out) const {
   render_leaks(out);
@@ -77,7 +77,12 @@ void LeakReportTextReporter::render(std::ostream& out) const {
 void LeakReportTextReporter::render_leaks(std::ostream& out) const {
   const LeakTotals& totals = report_.totals;
   const GateThresholds& limits = report_.thresholds;
-  out << "heapsnap check: " << (report_.gate.passed ? "PASSED" : "FAILED") << "\n";
+  const char* verdict = report_.gate.passed ? "PASSED" : "FAILED";
+  if (colour_) {
+    out << "heapsnap check: " << (report_.gate.passed ? "\033[1;32m" : "\033[1;31m") << verdict << "\033[0m\n";
+  } else {
+    out << "heapsnap check: " << verdict << "\n";
+  }
   for (const std::string& reason : report_.gate.reasons) out << "  " << reason << "\n";
   if (report_.gate.passed) {
     out << "  " << blocks(totals.count) << " (" << format_size(totals.size) << ") within --max-leaked-blocks "
