@@ -179,6 +179,24 @@ std::optional<Traceback> traceback_of_block(const void* p) {
   return symbolize(*record, tracing::g_depth.load());
 }
 
+void symbolize_frames_in(std::uintptr_t begin, std::uintptr_t end) noexcept {
+  RecursionGuard guard;
+  try {
+    std::lock_guard lock(g_snapshot_mutex);
+    const std::size_t count = interned_trace_count();
+    for (std::size_t i = 0; i < count; ++i) {
+      const TraceRecord* record =
+          trace_record(static_cast<alloc::SiteTag>(static_cast<std::uint32_t>(alloc::SiteTag::FirstTraced) + i));
+      if (record == nullptr) continue;
+      for (std::uint32_t k = 0; k < record->depth; ++k) {
+        // frames_for looks one byte back (the call instruction): a return address at `end` belongs here.
+        if (record->frames[k] > begin && record->frames[k] <= end) symbolizer().frames_for(record->frames[k]);
+      }
+    }
+  } catch (...) {  // out of memory: those frames will read as addresses, nothing worse
+  }
+}
+
 void untrace_all_blocks() noexcept {
   alloc::walk_heap(
       [](void*, const alloc::BlockInfo& block) {

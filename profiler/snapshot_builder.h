@@ -37,6 +37,11 @@ std::optional<Traceback> traceback_of_block(const void* p);
 // Forgets every trace: live traced blocks become untraced (tracemalloc.clear_traces()).
 void untrace_all_blocks() noexcept;
 
+// Before a library is unloaded: symbolizes, and keeps, every recorded frame inside [begin, end), so
+// that stacks through the library still read as its functions and lines after its code is gone.
+// (If another library is later loaded at the same addresses, its frames will read as this one's.)
+void symbolize_frames_in(std::uintptr_t begin, std::uintptr_t end) noexcept;
+
 // Serializes snapshot building against fork(): held across fork by the runtime's atfork handlers.
 void snapshot_lock_before_fork() noexcept;
 void snapshot_unlock_after_fork() noexcept;

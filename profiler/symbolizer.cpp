@@ -86,7 +86,7 @@ const Symbolizer::ModuleFile& Symbolizer::module_file(std::uintptr_t address) {
     static const ModuleFile unknown;
     return unknown;
   }
-  auto [it, inserted] = files_.try_emplace(module.load_bias);
+  auto [it, inserted] = files_.try_emplace({module.load_bias, module.name});
   if (inserted) {
     Dl_info info{};
     if (dladdr(reinterpret_cast<void*>(address), &info) != 0 && info.dli_fname != nullptr) {

@@ -45,7 +45,7 @@ class Symbolizer {
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
-  std::unordered_map<std::uintptr_t, ModuleFile> files_;  // by load bias
+  std::map<std::pair<std::uintptr_t, std::string>, ModuleFile> files_;  // by (load bias, name), as readers_
 };
 
 }  // namespace heapsnap

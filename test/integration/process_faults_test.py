@@ -112,6 +112,17 @@ class ProcessFaults(HeapsnapTestCase):
         for line in lines:
             self.assertTrue(line.endswith(" yes"), line)
 
+    def test_a_leak_through_an_unloaded_plugin_still_names_the_plugin(self):
+        plugin = os.environ["HEAPSNAP_PLUGIN"]
+        result = self.profile(str(FAULTS_BIN / "heapsnap_dlclose_program"), plugin)
+        self.assertEqual(result.stdout, b"leaked through the plugin: yes\nplugin unloaded: yes\n")
+        check = run([HEAPSNAP, "check", "out.json", "--format", "json"], cwd=self.dir)
+        leaks = json.loads(check.stdout)["leaks"]
+        line = line_of_code(SOURCE / "test" / "integration" / "plugin.cpp", "// PLUGIN LEAK")
+        sites = [(leak["traceback"][0]["function"], leak["traceback"][0]["filename"].rsplit("/", 1)[-1],
+                  leak["traceback"][0]["lineno"], leak["size"]) for leak in leaks]
+        self.assertIn(("plugin_leak", "plugin.cpp", line, 77), sites)
+
     def test_double_and_invalid_frees_are_refused_and_reported_with_their_stacks(self):
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "bad.json"), "--",
                       str(FAULTS_BIN / "heapsnap_bad_free")], cwd=self.dir)
