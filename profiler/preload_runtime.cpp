@@ -108,7 +108,9 @@ void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 
     const std::filesystem::path path = output_path(sequence);
     std::optional<LeakFindings> findings;
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
-    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
+    // Interval snapshots sum the per-site totals: frequent, they must not cost a walk of the heap.
+    const auto source = sequence != 0 && !findings ? LiveBlockSource::SiteCounters : LiveBlockSource::HeapWalk;
+    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source);
     // A numbered snapshot that waited while the program's last snapshot was built would land after it:
     // the last one stays the last.
     if (sequence != 0 && g_final_snapshot_started.load()) return;

@@ -12,6 +12,7 @@
 #include "profiler/domain_tracker.h"
 #include "profiler/free_errors.h"
 #include "profiler/recursion_guard.h"
+#include "profiler/site_counters.h"
 #include "profiler/symbolizer.h"
 #include "profiler/trace_table.h"
 #include "profiler/tracing.h"
@@ -88,7 +89,7 @@ ProcessInfo current_process(const std::string& reason) {
 
 }  // namespace
 
-Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings) {
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source) {
   RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
   std::lock_guard lock(g_snapshot_mutex);
   Snapshot snapshot;
@@ -106,8 +107,16 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
     std::map<AggregateKey, Aggregate> aggregates;
     const BlockClassifier* classify;
   } state{{}, &classify};
+  std::vector<site_counters::SiteTotal> site_totals;
+  const bool from_counters = source == LiveBlockSource::SiteCounters && findings == nullptr &&
+                             snapshot.sampling_rate == 0 && site_counters::live_by_site(site_totals);
+  for (const site_counters::SiteTotal& total : site_totals) {
+    Aggregate& aggregate = state.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(total.site), Reachability::NotAnalyzed}];
+    aggregate.size = static_cast<double>(total.bytes);
+    aggregate.count = static_cast<double>(total.blocks);
+  }
   // Blocks this walk allocates are untraced, so the visitor skips them whether it sees them or not.
-  alloc::walk_heap(
+  if (!from_counters) alloc::walk_heap(
       [](void* context, const alloc::BlockInfo& block) {
         if (!is_traced(block.site)) return;
         auto& s = *static_cast<WalkState*>(context);

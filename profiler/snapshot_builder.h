@@ -29,7 +29,13 @@ struct LeakFindings {
 };
 
 // A snapshot of the live traced heap; with `findings`, a leak-analysed one.
-Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr);
+// Where the live blocks' sizes and counts come from. HeapWalk visits every block (exact; needed for a
+// leak analysis and in sampling mode); SiteCounters sums the per-site counters kept in process
+// (site_counters.h): time in proportion to sites, not blocks. SiteCounters falls back to the walk
+// when it cannot answer (a leak analysis, sampling, too many sites).
+enum class LiveBlockSource { HeapWalk, SiteCounters };
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr,
+                        LiveBlockSource source = LiveBlockSource::HeapWalk);
 
 // The traceback of the live traced block holding `p` (interior pointers allowed).
 std::optional<Traceback> traceback_of_block(const void* p);
