@@ -84,6 +84,8 @@ struct Snapshot {
   std::uint32_t traceback_limit = 0;  // frames captured per allocation
   std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken
   std::uint64_t traced_peak = 0;      // peak of traced bytes since start() or reset_peak()
+  std::uint64_t allocation_calls = 0; // calls to allocation functions since start(), traced or not
+                                      // (what heaptrack counts); 0 when unknown
   bool leak_analysis = false;         // traces carry a Reachability other than NotAnalyzed
   std::uint64_t sampling_rate = 0;    // 0: exact; else mean bytes between samples, and sizes and
                                       // counts are unbiased estimates

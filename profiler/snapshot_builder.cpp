@@ -96,6 +96,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
   const auto traced = tracing::counters();
   snapshot.traced_current = traced.current;
   snapshot.traced_peak = traced.peak;
+  snapshot.allocation_calls = site_counters::allocation_calls();
   snapshot.traceback_limit = tracing::g_depth.load();
   snapshot.leak_analysis = findings != nullptr;
   snapshot.sampling_rate = tracing::g_sample_bytes.load();

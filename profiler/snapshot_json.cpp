@@ -173,7 +173,9 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                           {"reason", process.reason},
                           {"unix_time_ms", process.unix_time_ms}})
       << ",\n  \"memory\": "
-      << dump(OrderedJson{{"current", snapshot.traced_current}, {"peak", snapshot.traced_peak}})
+      << dump(OrderedJson{{"current", snapshot.traced_current},
+                          {"peak", snapshot.traced_peak},
+                          {"allocation_calls", snapshot.allocation_calls}})
       << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false")
       << ",\n  \"sampling_rate\": " << snapshot.sampling_rate << ",\n";
   write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
@@ -308,6 +310,9 @@ class SchemaReader {
       require_object(*memory, path);
       snapshot.traced_current = unsigned_member<std::uint64_t>(*memory, path, "current");
       snapshot.traced_peak = unsigned_member<std::uint64_t>(*memory, path, "peak");
+      if (const Json* calls = optional(*memory, "allocation_calls")) {
+        snapshot.allocation_calls = unsigned_value<std::uint64_t>(*calls, path.member("allocation_calls"));
+      }
     }
     if (const Json* leak_analysis = optional(document, "leak_analysis")) {
       snapshot.leak_analysis = boolean(*leak_analysis, root.member("leak_analysis"));

@@ -61,7 +61,10 @@ double sample_weight(std::size_t size) noexcept {
 }
 
 void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin origin) noexcept {
-  if (g_enabled.load(std::memory_order_relaxed) && origin == BlockOrigin::Arena) site_counters::count_call();
+  // The program's calls only: heapsnap's own allocations (building a snapshot) are Internal.
+  if (site != alloc::SiteTag::Internal && origin == BlockOrigin::Arena && g_enabled.load(std::memory_order_relaxed)) {
+    site_counters::count_call();
+  }
   if (!is_traced(site)) return;
   const auto bytes = static_cast<std::int64_t>(std::llround(sample_weight(requested)));
   if (origin == BlockOrigin::Arena) site_counters::allocated(site, bytes);

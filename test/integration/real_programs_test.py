@@ -14,8 +14,8 @@ How heaptrack's numbers relate to heapsnap's:
 - Its "total memory leaked" does not include that pool: when heaptrack stops it calls
   __gnu_cxx::__freeres, which frees it. (cc1plus exports its static copy of libstdc++, so there the
   call frees cc1plus's pool instead and heaptrack's own stays: the sum is the same.)
-- heapsnap does not count allocation calls (a snapshot holds the live traces and the traced current
-  and peak bytes), so heaptrack's "calls to allocation functions" is printed for the record only.
+- Its "calls to allocation functions" counts that pool's call too (one call, in the floor); heapsnap's
+  snapshots count calls in memory.allocation_calls from its constructor on.
 """
 import contextlib
 import functools
@@ -144,6 +144,11 @@ class ProgramTestCase(HeapsnapTestCase):
         slack = totals.resolution + floor.resolution + layout_allowance
         self.assertAlmostEqual(peak, expected_peak, delta=TOLERANCE * expected_peak + slack)
         self.assertAlmostEqual(current, totals.leaked, delta=TOLERANCE * totals.leaked + slack)
+        calls = snapshot["memory"]["allocation_calls"]
+        expected_calls = totals.calls - floor.calls
+        print(f"  allocation calls: heapsnap {calls}, heaptrack {totals.calls} - own {floor.calls} = {expected_calls}"
+              f" ({(calls - expected_calls) / expected_calls:+.2%})", file=sys.stderr)
+        self.assertAlmostEqual(calls, expected_calls, delta=TOLERANCE * expected_calls + layout_allowance // 4096)
 
 
 class Sqlite(ProgramTestCase):

@@ -28,6 +28,7 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
   CHECK(a.traceback_limit == b.traceback_limit);
   CHECK(a.traced_current == b.traced_current);
   CHECK(a.traced_peak == b.traced_peak);
+  CHECK(a.allocation_calls == b.allocation_calls);
   CHECK(a.leak_analysis == b.leak_analysis);
   CHECK(a.sampling_rate == b.sampling_rate);
   CHECK(a.process.pid == b.process.pid);
