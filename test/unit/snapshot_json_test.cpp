@@ -384,3 +384,29 @@ TEST_CASE("bad frees survive both encodings, and a dangling traceback is refused
   CHECK_THROWS_WITH(parse_snapshot_json(document.dump(), "bad.json"),
                     Catch::StartsWith("bad.json: /free_errors/0/kind: unknown kind"));
 }
+
+TEST_CASE("CBOR strings in chunks are read; chunks that are chunked strings again are refused", "[snapshot_cbor]") {
+  // The format's value, "heapsnap-snapshot" (a text string of 17 bytes: 0x71), written in two chunks.
+  const std::string bytes = to_cbor(full_snapshot());
+  const std::string whole = "\x71heapsnap-snapshot";
+  const std::size_t at = bytes.find(whole);
+  REQUIRE(at != std::string::npos);
+  std::string chunked = bytes;
+  chunked.replace(at, whole.size(), "\x7f\x68heapsnap\x69-snapshot\xff");
+  require_identical(full_snapshot(), parse_snapshot(chunked, "chunked.cbor"));
+
+  // RFC 8949 forbids a chunk that is an indefinite-length string itself; nlohmann would recurse into
+  // it, so a megabyte of 0x7f overflowed the stack (found by fuzz_snapshot_cbor).
+  std::string nested = bytes;
+  nested.replace(at, whole.size(), "\x7f\x7f\x68heapsnap\xff\x69-snapshot\xff");
+  CHECK_THROWS_WITH(parse_snapshot(nested, "nested.cbor"),
+                    "nested.cbor: byte " + std::to_string(at + 1) +
+                        ": not valid CBOR: an indefinite-length string inside another (RFC 8949 forbids it)");
+  std::string deep(kCborMagic);
+  deep.append(1'000'000, '\x7f');
+  CHECK_THROWS_WITH(parse_snapshot(deep, "deep.cbor"), Catch::StartsWith("deep.cbor: byte 4: not valid CBOR"));
+  std::string key(kCborMagic);  // map keys are read the same way
+  key += "\xa1";
+  key.append(1'000'000, '\x5f');
+  CHECK_THROWS_WITH(parse_snapshot(key, "key.cbor"), Catch::StartsWith("key.cbor: byte 5: not valid CBOR"));
+}
