@@ -47,6 +47,18 @@ void* allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept;
 // pointer, or a block that is already free (a double free).
 BlockInfo deallocate(void* p) noexcept;
 
+// Why deallocate() freed nothing for a non-null pointer. Off the hot path: called only then.
+enum class BadFreeKind : std::uint8_t {
+  NotOurs,         // not in heapsnap's heap: memory of another allocator (the loader's early blocks)
+  InvalidPointer,  // inside the heap but not the start of an allocated block
+  DoubleFree,      // the start of a block that is already free
+};
+struct BadFree {
+  BadFreeKind kind = BadFreeKind::NotOurs;
+  SiteTag allocated_at = SiteTag::Free;  // DoubleFree: the site of the block's last allocation, if known
+};
+BadFree diagnose_bad_free(const void* p) noexcept;
+
 // The block containing `p` (start or interior), or site == Free when `p` is not inside a live block.
 BlockInfo find_block(const void* p) noexcept;
 

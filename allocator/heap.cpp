@@ -344,6 +344,9 @@ BlockInfo deallocate(void* p) noexcept {
   const BlockInfo info{p, page->block_size, tag.requested.load(std::memory_order_relaxed),
                        static_cast<SiteTag>(tag.site.exchange(0, std::memory_order_acq_rel))};
   if (info.site == SiteTag::Free) [[unlikely]] return {};
+  // A free block remembers where it was last allocated, so that a second free can say (see
+  // diagnose_bad_free); nothing else reads `requested` while the site says Free.
+  tag.requested.store(static_cast<std::uint32_t>(info.site), std::memory_order_relaxed);
   if (page->heap == state.heap && !state.in_heap_op) [[likely]] {
     HeapOpScope scope(state);
     block->next = page->free;

@@ -34,6 +34,35 @@ BlockInfo find_block(const void* p) noexcept {
           static_cast<SiteTag>(tag.site.load(std::memory_order_relaxed))};
 }
 
+BadFree diagnose_bad_free(const void* p) noexcept {
+  Segment* segment = segment_of(p);
+  if (segment == nullptr) return {};  // also a huge block freed twice: its mapping is gone
+  if (segment->kind == SegmentKind::Huge) {
+    return {p == segment->huge_block ? BadFreeKind::DoubleFree : BadFreeKind::InvalidPointer, SiteTag::Free};
+  }
+  if (static_cast<const std::byte*>(p) < reinterpret_cast<std::byte*>(segment) + kSliceSize) {
+    return {BadFreeKind::InvalidPointer, SiteTag::Free};  // the segment header
+  }
+  Page* page = page_of(segment, p);
+  if (page->in_use.load(std::memory_order_acquire) == 0) {
+    // Every block of the page was freed and the page retired: a double free we cannot attribute, or
+    // a stray pointer; both free something that is not allocated.
+    return {BadFreeKind::DoubleFree, SiteTag::Free};
+  }
+  const std::uint32_t index = page->index_of(p);
+  if (static_cast<const std::byte*>(p) < page->start || index >= page->capacity.load(std::memory_order_relaxed) ||
+      page->block_at(index) != p) {
+    return {BadFreeKind::InvalidPointer, SiteTag::Free};
+  }
+  const BlockTag& tag = page->tags[index];
+  if (tag.site.load(std::memory_order_acquire) != 0) {
+    return {BadFreeKind::DoubleFree, SiteTag::Free};  // freed, then allocated again by another thread
+  }
+  const auto last_site = static_cast<SiteTag>(tag.requested.load(std::memory_order_relaxed));
+  if (last_site == SiteTag::Free) return {BadFreeKind::InvalidPointer, SiteTag::Free};  // never allocated
+  return {BadFreeKind::DoubleFree, last_site};
+}
+
 bool retag(void* p, SiteTag site, std::size_t requested) noexcept {
   Segment* segment = segment_of(p);
   if (segment == nullptr || site == SiteTag::Free) return false;

@@ -1,16 +1,26 @@
 // heapsnap check SNAPSHOT: the CI leak gate. Exit 0 when the leaks are within the thresholds, 1 when
 // not (with a one-line reason on stderr), 2 when an input cannot be used.
+// heapsnap check SNAP1 ... SNAPn --max-growth BYTES: the same gate on the latest leak-analysed snapshot
+// of the series, and fail also when a line's live size grew steadily by more than BYTES across it
+// (growth_gate.h).
+
+#include <algorithm>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
 #include "profiler/snapshot_json.h"
+#include "reporters/growth_gate.h"
 #include "reporters/leak_report.h"
 #include "reporters/leak_report_json.h"
 #include "reporters/leak_report_text.h"
@@ -27,7 +37,10 @@ class CheckCommand final : public Command {
   }
 
   void configure(CLI::App& app) override {
-    app.add_option("SNAPSHOT", snapshot_path_, "Snapshot file written by 'heapsnap run'")->required();
+    app.add_option("SNAPSHOT", snapshot_paths_,
+                   "Snapshot file written by 'heapsnap run'; with --max-growth, a series of them (the latest "
+                   "with a leak analysis is checked for leaks)")
+        ->required();
     app.add_option("--max-leaked-bytes", thresholds_.max_leaked_bytes,
                    "Fail when more bytes leaked than this (default 0)")
         ->check(CLI::NonNegativeNumber)
@@ -39,6 +52,11 @@ class CheckCommand final : public Command {
     app.add_option("--max-cycles", thresholds_.max_cycles,
                    "Fail when more unreachable reference cycles leaked than this (default: no limit of its "
                    "own; cycle members count as leaked blocks and bytes either way)")
+        ->check(CLI::NonNegativeNumber)
+        ->option_text("N");
+    app.add_option("--max-free-errors", thresholds_.max_free_errors,
+                   "Fail when the program freed memory that was not allocated (double or invalid frees) more "
+                   "often than this (default 0)")
         ->check(CLI::NonNegativeNumber)
         ->option_text("N");
     app.add_option("--baseline", baseline_path_,
@@ -53,6 +71,11 @@ class CheckCommand final : public Command {
     app.add_option("-o,--output", report_path_, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
     app.add_flag("--force", force_, "Replace the -o file if it exists");
+    app.add_option("--max-growth", max_growth_,
+                   "With a series of snapshots: fail when an allocation line grew steadily across them by more "
+                   "than this many bytes")
+        ->check(CLI::NonNegativeNumber)
+        ->option_text("BYTES");
   }
 
   int run() override {
@@ -61,14 +84,36 @@ class CheckCommand final : public Command {
       throw UsageError(report_path_ + ": already exists (use --force to replace it)");
     }
     const SuppressionList suppressions = load_suppressions(suppression_paths_);
-    SuppressedSnapshot suppressed = apply_suppressions(load_snapshot(snapshot_path_), suppressions);
+    if (snapshot_paths_.size() > 1 && !max_growth_) {
+      throw UsageError("several snapshots are checked only with --max-growth (to check one, give one)");
+    }
+    if (max_growth_ && snapshot_paths_.size() < kMinTrendPoints) {
+      throw UsageError("--max-growth needs a series of at least " + std::to_string(kMinTrendPoints) + " snapshots");
+    }
+    std::vector<NamedSnapshot> series;
+    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) series.push_back({snapshot_paths_[i], std::move(snapshots[i])});
+    // The leak gate needs reachability: it checks the latest snapshot that has a leak analysis (the exit
+    // snapshot of `run --interval`, whose interval snapshots have none), else the latest.
+    order_series(series);
+    auto gated = std::find_if(series.rbegin(), series.rend(), [](const NamedSnapshot& named) {
+      return named.snapshot.leak_analysis;
+    });
+    if (gated == series.rend()) gated = series.rbegin();
+    SuppressedSnapshot suppressed = apply_suppressions(gated->snapshot, suppressions);
     const Snapshot& snapshot = suppressed.snapshot;
+    const std::string& snapshot_path = gated->path;
     LeakReport report;
     if (baseline_path_.empty()) {
-      report = build_leak_report(snapshot, snapshot_path_, thresholds_);
+      report = build_leak_report(snapshot, snapshot_path, thresholds_);
     } else {
       const Snapshot baseline = apply_suppressions(load_snapshot(baseline_path_), suppressions).snapshot;
-      report = build_leak_report(snapshot, snapshot_path_, baseline, baseline_path_, thresholds_);
+      report = build_leak_report(snapshot, snapshot_path, baseline, baseline_path_, thresholds_);
+    }
+    if (max_growth_) {
+      const GateResult growth = evaluate_growth_gate(build_trend_report(series, GroupBy::Lineno), *max_growth_);
+      report.gate.reasons.insert(report.gate.reasons.end(), growth.reasons.begin(), growth.reasons.end());
+      report.gate.passed = report.gate.passed && growth.passed;
     }
     report.suppressions = std::move(suppressed.applied);
     const GateResult gate = report.gate;
@@ -77,7 +122,9 @@ class CheckCommand final : public Command {
     if (format_ == OutputFormat::Json) {
       reporter = std::make_unique<LeakReportJsonReporter>(std::move(report));
     } else {
-      reporter = std::make_unique<LeakReportTextReporter>(std::move(report));
+      // Colour for a person at a terminal only: never into a file (-o) or a pipe.
+      const bool colour = !to_file && colour_on(STDOUT_FILENO);
+      reporter = std::make_unique<LeakReportTextReporter>(std::move(report), LeakReportTextReporter::kDefaultSitesShown, colour);
     }
     if (to_file) {
       try {
@@ -101,7 +148,8 @@ class CheckCommand final : public Command {
   }
 
  private:
-  std::string snapshot_path_;
+  std::vector<std::string> snapshot_paths_;
+  std::optional<std::uint64_t> max_growth_;
   std::string baseline_path_;
   std::string report_path_;
   std::vector<std::string> suppression_paths_;

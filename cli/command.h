@@ -39,6 +39,9 @@ std::unique_ptr<Command> make_stats_command();
 std::unique_ptr<Command> make_diff_command();
 std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_cycles_command();
+std::unique_ptr<Command> make_report_command();
 std::unique_ptr<Command> make_run_command();
+std::unique_ptr<Command> make_export_command();
+std::unique_ptr<Command> make_trend_command();
 
 }  // namespace heapsnap::cli

@@ -15,17 +15,25 @@ void add_format_option(CLI::App& app, OutputFormat& format) {
       ->option_text("text|json");
 }
 
-void add_statistics_options(CLI::App& app, StatisticsReportOptions& options) {
+void add_group_by_option(CLI::App& app, GroupBy& group_by) {
   const std::map<std::string, GroupBy> names{
       {"lineno", GroupBy::Lineno}, {"filename", GroupBy::Filename}, {"traceback", GroupBy::Traceback}};
-  app.add_option("--by", options.group_by,
+  app.add_option("--by", group_by,
                  "Group allocations by source line (lineno, default), file (filename), or whole stack "
                  "(traceback)")
       ->transform(CLI::CheckedTransformer(names))
       ->option_text("lineno|filename|traceback");
-  app.add_option("--limit", options.limit, "Entries to show, the rest summed up (default 10; 0 shows all)")
+}
+
+void add_limit_option(CLI::App& app, std::size_t& limit) {
+  app.add_option("--limit", limit, "Entries to show, the rest summed up (default 10; 0 shows all)")
       ->check(CLI::NonNegativeNumber)
       ->option_text("N");
+}
+
+void add_statistics_options(CLI::App& app, StatisticsReportOptions& options) {
+  add_group_by_option(app, options.group_by);
+  add_limit_option(app, options.limit);
   app.add_flag("--cumulative", options.cumulative,
                "Count each allocation in every frame of its stack, not only the most recent one");
 }

@@ -30,7 +30,10 @@ int main(int argc, char** argv) {
   commands.push_back(heapsnap::cli::make_diff_command());
   commands.push_back(heapsnap::cli::make_check_command());
   commands.push_back(heapsnap::cli::make_cycles_command());
+  commands.push_back(heapsnap::cli::make_report_command());
   commands.push_back(heapsnap::cli::make_run_command());
+  commands.push_back(heapsnap::cli::make_export_command());
+  commands.push_back(heapsnap::cli::make_trend_command());
 
   CLI::App app{"heapsnap: memory allocation and leak profiler for native C/C++ programs", "heapsnap"};
   app.set_version_flag("--version", "heapsnap " HEAPSNAP_VERSION);

@@ -54,15 +54,15 @@ std::size_t get_tracemalloc_memory() noexcept { return trace_table_bytes() + all
 int track(DomainId domain, std::uintptr_t address, std::size_t size) noexcept {
   if (!is_tracing()) return -2;
   const alloc::SiteTag site = tracing::site_for_allocation(1, size);
-  tracing::account_freed(to_block_info(untrack_block(domain, address)));
+  tracing::account_freed(to_block_info(untrack_block(domain, address)), tracing::BlockOrigin::OtherDomain);
   if (!track_block(domain, address, size, site)) return -1;
-  tracing::account_allocated(site, size);
+  tracing::account_allocated(site, size, tracing::BlockOrigin::OtherDomain);
   return 0;
 }
 
 int untrack(DomainId domain, std::uintptr_t address) noexcept {
   if (!is_tracing()) return -2;
-  tracing::account_freed(to_block_info(untrack_block(domain, address)));
+  tracing::account_freed(to_block_info(untrack_block(domain, address)), tracing::BlockOrigin::OtherDomain);
   return 0;
 }
 
@@ -74,6 +74,11 @@ std::uint64_t get_sampling_rate() noexcept { return tracing::g_sample_bytes.load
 Snapshot take_snapshot() {
   if (!is_tracing()) throw std::runtime_error("heapsnap::take_snapshot: tracing is not started");
   return build_snapshot("api");
+}
+
+Snapshot take_snapshot_from_site_totals() {
+  if (!is_tracing()) throw std::runtime_error("heapsnap::take_snapshot_from_site_totals: tracing is not started");
+  return build_snapshot("api", nullptr, LiveBlockSource::SiteCounters);
 }
 
 std::optional<Traceback> get_object_traceback(const void* p) { return traceback_of_block(p); }

@@ -49,6 +49,11 @@ HEAPSNAP_API std::uint64_t get_sampling_rate() noexcept;
 
 // A snapshot of every live traced block. Throws std::runtime_error when not tracing.
 HEAPSNAP_API Snapshot take_snapshot();
+// take_snapshot from the per-site totals heapsnap keeps while the program runs, instead of a visit of
+// every live block: its cost grows with the number of allocation sites, not of blocks (what interval
+// snapshots use). The same result as take_snapshot() unless clear_traces() or stop() ran while other
+// threads were allocating; in sampling mode it is take_snapshot().
+HEAPSNAP_API Snapshot take_snapshot_from_site_totals();
 // The traceback where the live block holding `p` was allocated; nullopt if untraced or not ours.
 HEAPSNAP_API std::optional<Traceback> get_object_traceback(const void* p);
 

@@ -9,6 +9,7 @@
 
 #include "allocator/c_surface.h"
 #include "allocator/config.h"
+#include "profiler/free_errors.h"
 #include "profiler/tracing.h"
 
 namespace {
@@ -34,7 +35,12 @@ constexpr std::uint32_t kOwnFrames = 1;
   if (p == nullptr) return;
   // Account from what the allocator says the block was: the same call that frees it, so no other
   // thread can reuse the block in between and have its allocation accounted before our free.
-  tracing::account_freed(heapsnap::alloc::deallocate(p));
+  const BlockInfo freed = heapsnap::alloc::deallocate(p);
+  if (freed.site == SiteTag::Free) [[unlikely]] {
+    heapsnap::record_bad_free(p, kOwnFrames);  // refused: a double or invalid free, or not ours
+    return;
+  }
+  tracing::account_freed(freed);
 }
 
 [[gnu::always_inline]] inline void* reallocated(void* p, std::size_t size, SiteTag site, const BlockInfo& freed) noexcept {

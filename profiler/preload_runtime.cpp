@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -94,15 +95,25 @@ std::filesystem::path output_path(unsigned sequence = 0) {
   return p.parent_path() / (p.stem().string() + infix + p.extension().string());
 }
 
+// Set when the program's last snapshot (exit, _exit, terminating signal) begins: numbered snapshots stop.
+std::atomic<bool> g_final_snapshot_started{false};
+
 // Takes a snapshot (leak-analysed when asked and possible) and writes it to output_path(sequence);
 // never throws. Everything it allocates, the file name included, is heapsnap's own, not the program's.
 void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 0) noexcept {
   RecursionGuard guard;
+  if (sequence == 0) g_final_snapshot_started.store(true);
+  if (sequence != 0 && g_final_snapshot_started.load()) return;
   try {
     const std::filesystem::path path = output_path(sequence);
     std::optional<LeakFindings> findings;
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
-    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr);
+    // Interval snapshots sum the per-site totals: frequent, they must not cost a walk of the heap.
+    const auto source = sequence != 0 && !findings ? LiveBlockSource::SiteCounters : LiveBlockSource::HeapWalk;
+    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source);
+    // A numbered snapshot that waited while the program's last snapshot was built would land after it:
+    // the last one stays the last.
+    if (sequence != 0 && g_final_snapshot_started.load()) return;
     save_snapshot(snapshot, path, g_encoding);
   } catch (const std::exception& e) {
     say(std::string("cannot write the ") + reason + " snapshot: " + e.what());
@@ -156,6 +167,7 @@ std::atomic<pid_t> g_own_pid{0};
 
 void after_fork_in_child() noexcept {
   g_own_pid.store(getpid());
+  g_final_snapshot_started.store(false);  // the child's own last snapshot is still to come
   after_fork_in_parent();
   alloc::after_fork_in_child();
   restart_snapshot_service_after_fork();

@@ -4,6 +4,7 @@
 // the number of allocation sites, not of blocks, and statistics need nothing more than size and count.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,19 @@ struct Cycle {
   bool reachable = false;    // still reachable from a root: not a leak, listed on request only
 };
 
+// A free of memory that was not allocated, which heapsnap refused (the heap is untouched).
+enum class FreeErrorKind : std::uint8_t {
+  DoubleFree,   // the start of a block that was already free
+  InvalidFree,  // a pointer into the heap that is not the start of an allocated block
+};
+struct FreeError {
+  FreeErrorKind kind = FreeErrorKind::DoubleFree;
+  TracebackIndex freed_at{};                  // the stack of the bad free
+  std::optional<TracebackIndex> allocated_at; // DoubleFree: where the block had been allocated, if known
+  std::uint64_t count = 0;                    // times it happened with these stacks
+  std::uint64_t address = 0;                  // the pointer freed, the first time
+};
+
 struct ProcessInfo {
   std::int64_t pid = 0;
   std::vector<std::string> argv;
@@ -70,11 +84,14 @@ struct Snapshot {
   std::uint32_t traceback_limit = 0;  // frames captured per allocation
   std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken
   std::uint64_t traced_peak = 0;      // peak of traced bytes since start() or reset_peak()
+  std::uint64_t allocation_calls = 0; // calls to allocation functions since start(), traced or not
+                                      // (what heaptrack counts); 0 when unknown
   bool leak_analysis = false;         // traces carry a Reachability other than NotAnalyzed
   std::uint64_t sampling_rate = 0;    // 0: exact; else mean bytes between samples, and sizes and
                                       // counts are unbiased estimates
   std::vector<Cycle> cycles;          // reference cycles the leak analysis found (unreachable ones, and
                                       // reachable ones when asked for)
+  std::vector<FreeError> free_errors;     // bad frees seen while tracing, most frequent first
   ProcessInfo process;
 
   const Traceback& traceback_of(const Trace& trace) const {

@@ -10,7 +10,9 @@
 #include <unordered_map>
 
 #include "profiler/domain_tracker.h"
+#include "profiler/free_errors.h"
 #include "profiler/recursion_guard.h"
+#include "profiler/site_counters.h"
 #include "profiler/symbolizer.h"
 #include "profiler/trace_table.h"
 #include "profiler/tracing.h"
@@ -61,10 +63,12 @@ Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
     frames.insert(frames.end(), expanded.begin(), expanded.end());
   }
   Traceback traceback;
-  traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth;
   auto first = frames.begin();
   while (first != frames.end() && in_standard_library(*first)) ++first;
   if (first == frames.end()) first = frames.begin();  // nothing but library frames: keep them all
+  // Folded frames are not "older frames not captured": the stack's length leaves them out.
+  const auto folded = static_cast<std::uint32_t>(first - frames.begin());
+  traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth - folded;
   for (auto it = first; it != frames.end() && traceback.frames.size() < limit; ++it) traceback.frames.push_back(*it);
   return traceback;
 }
@@ -85,13 +89,14 @@ ProcessInfo current_process(const std::string& reason) {
 
 }  // namespace
 
-Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings) {
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source) {
   RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
   std::lock_guard lock(g_snapshot_mutex);
   Snapshot snapshot;
   const auto traced = tracing::counters();
   snapshot.traced_current = traced.current;
   snapshot.traced_peak = traced.peak;
+  snapshot.allocation_calls = site_counters::allocation_calls();
   snapshot.traceback_limit = tracing::g_depth.load();
   snapshot.leak_analysis = findings != nullptr;
   snapshot.sampling_rate = tracing::g_sample_bytes.load();
@@ -103,8 +108,16 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
     std::map<AggregateKey, Aggregate> aggregates;
     const BlockClassifier* classify;
   } state{{}, &classify};
+  std::vector<site_counters::SiteTotal> site_totals;
+  const bool from_counters = source == LiveBlockSource::SiteCounters && findings == nullptr &&
+                             snapshot.sampling_rate == 0 && site_counters::live_by_site(site_totals);
+  for (const site_counters::SiteTotal& total : site_totals) {
+    Aggregate& aggregate = state.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(total.site), Reachability::NotAnalyzed}];
+    aggregate.size = static_cast<double>(total.bytes);
+    aggregate.count = static_cast<double>(total.blocks);
+  }
   // Blocks this walk allocates are untraced, so the visitor skips them whether it sees them or not.
-  alloc::walk_heap(
+  if (!from_counters) alloc::walk_heap(
       [](void* context, const alloc::BlockInfo& block) {
         if (!is_traced(block.site)) return;
         auto& s = *static_cast<WalkState*>(context);
@@ -155,6 +168,15 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings)
       snapshot.cycles.push_back(std::move(cycle));
     }
   }
+  for (const FreeErrorRecord& record : free_error_records()) {
+    FreeError error;
+    error.kind = record.kind == alloc::BadFreeKind::DoubleFree ? FreeErrorKind::DoubleFree : FreeErrorKind::InvalidFree;
+    error.freed_at = traceback_index(static_cast<std::uint32_t>(record.freed_at));
+    if (is_traced(record.allocated_at)) error.allocated_at = traceback_index(static_cast<std::uint32_t>(record.allocated_at));
+    error.count = record.count;
+    error.address = record.first_address;
+    snapshot.free_errors.push_back(error);
+  }
   return snapshot;
 }
 
@@ -165,6 +187,24 @@ std::optional<Traceback> traceback_of_block(const void* p) {
   if (record == nullptr) return std::nullopt;
   std::lock_guard lock(g_snapshot_mutex);
   return symbolize(*record, tracing::g_depth.load());
+}
+
+void symbolize_frames_in(std::uintptr_t begin, std::uintptr_t end) noexcept {
+  RecursionGuard guard;
+  try {
+    std::lock_guard lock(g_snapshot_mutex);
+    const std::size_t count = interned_trace_count();
+    for (std::size_t i = 0; i < count; ++i) {
+      const TraceRecord* record =
+          trace_record(static_cast<alloc::SiteTag>(static_cast<std::uint32_t>(alloc::SiteTag::FirstTraced) + i));
+      if (record == nullptr) continue;
+      for (std::uint32_t k = 0; k < record->depth; ++k) {
+        // frames_for looks one byte back (the call instruction): a return address at `end` belongs here.
+        if (record->frames[k] > begin && record->frames[k] <= end) symbolizer().frames_for(record->frames[k]);
+      }
+    }
+  } catch (...) {  // out of memory: those frames will read as addresses, nothing worse
+  }
 }
 
 void untrace_all_blocks() noexcept {

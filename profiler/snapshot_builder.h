@@ -29,13 +29,24 @@ struct LeakFindings {
 };
 
 // A snapshot of the live traced heap; with `findings`, a leak-analysed one.
-Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr);
+// Where the live blocks' sizes and counts come from. HeapWalk visits every block (exact; needed for a
+// leak analysis and in sampling mode); SiteCounters sums the per-site counters kept in process
+// (site_counters.h): time in proportion to sites, not blocks. SiteCounters falls back to the walk
+// when it cannot answer (a leak analysis, sampling, too many sites).
+enum class LiveBlockSource { HeapWalk, SiteCounters };
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr,
+                        LiveBlockSource source = LiveBlockSource::HeapWalk);
 
 // The traceback of the live traced block holding `p` (interior pointers allowed).
 std::optional<Traceback> traceback_of_block(const void* p);
 
 // Forgets every trace: live traced blocks become untraced (tracemalloc.clear_traces()).
 void untrace_all_blocks() noexcept;
+
+// Before a library is unloaded: symbolizes, and keeps, every recorded frame inside [begin, end), so
+// that stacks through the library still read as its functions and lines after its code is gone.
+// (If another library is later loaded at the same addresses, its frames will read as this one's.)
+void symbolize_frames_in(std::uintptr_t begin, std::uintptr_t end) noexcept;
 
 // Serializes snapshot building against fork(): held across fork by the runtime's atfork handlers.
 void snapshot_lock_before_fork() noexcept;

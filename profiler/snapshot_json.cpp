@@ -33,6 +33,9 @@ constexpr std::array<std::string_view, 5> kReachabilityNames = {"not_analyzed", 
                                                                  "indirect", "cycle"};
 static_assert(kReachabilityNames.size() == static_cast<std::size_t>(Reachability::Cycle) + 1);
 
+constexpr std::array<std::string_view, 2> kFreeErrorNames = {"double_free", "invalid_free"};
+static_assert(kFreeErrorNames.size() == static_cast<std::size_t>(FreeErrorKind::InvalidFree) + 1);
+
 constexpr const char* kOutputStreamName = "<output stream>";
 
 std::string errno_text(int error) { return std::strerror(error); }
@@ -143,6 +146,15 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
       throw SnapshotError(kOutputStreamName, "/cycles/" + std::to_string(i) + defect->where, defect->reason);
     }
   }
+  for (std::size_t i = 0; i < snapshot.free_errors.size(); ++i) {
+    const FreeError& error = snapshot.free_errors[i];
+    for (const auto& [field, index] : {std::pair{"freed_at", std::optional(error.freed_at)}, std::pair{"allocated_at", error.allocated_at}}) {
+      if (index && static_cast<std::uint32_t>(*index) >= snapshot.tracebacks.size()) {
+        throw SnapshotError(kOutputStreamName, "/free_errors/" + std::to_string(i) + "/" + field,
+                            "traceback " + std::to_string(static_cast<std::uint32_t>(*index)) + " does not exist");
+      }
+    }
+  }
   FrameTable frame_table;
   std::vector<std::vector<std::uint32_t>> traceback_frames;
   traceback_frames.reserve(snapshot.tracebacks.size());
@@ -161,7 +173,9 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                           {"reason", process.reason},
                           {"unix_time_ms", process.unix_time_ms}})
       << ",\n  \"memory\": "
-      << dump(OrderedJson{{"current", snapshot.traced_current}, {"peak", snapshot.traced_peak}})
+      << dump(OrderedJson{{"current", snapshot.traced_current},
+                          {"peak", snapshot.traced_peak},
+                          {"allocation_calls", snapshot.allocation_calls}})
       << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false")
       << ",\n  \"sampling_rate\": " << snapshot.sampling_rate << ",\n";
   write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
@@ -200,6 +214,17 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                        {"bytes", cycle.bytes},
                        {"reachable", cycle.reachable}};
   });
+  if (!snapshot.free_errors.empty()) {  // optional: absent in files of programs without bad frees
+    out << ",\n";
+    write_array(out, "free_errors", snapshot.free_errors, [](const FreeError& error) {
+      return OrderedJson{
+          {"kind", kFreeErrorNames[static_cast<std::size_t>(error.kind)]},
+          {"freed_at", static_cast<std::uint32_t>(error.freed_at)},
+          {"allocated_at", error.allocated_at ? OrderedJson(static_cast<std::uint32_t>(*error.allocated_at)) : OrderedJson(nullptr)},
+          {"count", error.count},
+          {"address", to_hex(error.address)}};
+    });
+  }
   out << "\n}\n";
   out.flush();
   if (!out) throw SnapshotError(kOutputStreamName, "", "write failed");
@@ -285,6 +310,9 @@ class SchemaReader {
       require_object(*memory, path);
       snapshot.traced_current = unsigned_member<std::uint64_t>(*memory, path, "current");
       snapshot.traced_peak = unsigned_member<std::uint64_t>(*memory, path, "peak");
+      if (const Json* calls = optional(*memory, "allocation_calls")) {
+        snapshot.allocation_calls = unsigned_value<std::uint64_t>(*calls, path.member("allocation_calls"));
+      }
     }
     if (const Json* leak_analysis = optional(document, "leak_analysis")) {
       snapshot.leak_analysis = boolean(*leak_analysis, root.member("leak_analysis"));
@@ -304,6 +332,9 @@ class SchemaReader {
         traceback_costs.push_back(cost);
       }
       snapshot.cycles = cycles(*cycles_value, root.member("cycles"), traceback_costs);
+    }
+    if (const Json* errors = optional(document, "free_errors")) {
+      snapshot.free_errors = free_errors(*errors, root.member("free_errors"), snapshot.tracebacks.size());
     }
     return snapshot;
   }
@@ -511,6 +542,38 @@ class SchemaReader {
       return trace;
     };
     return objects(required(document, root, "traces"), root.member("traces"), read);
+  }
+
+  TracebackIndex traceback_reference(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
+    const auto index = unsigned_value<std::uint32_t>(value, path);
+    if (index >= traceback_count) {
+      fail(path, "traceback " + std::to_string(index) + " does not exist (/tracebacks has " +
+                     std::to_string(traceback_count) + " entries)");
+    }
+    return TracebackIndex{index};
+  }
+
+  std::vector<FreeError> free_errors(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
+    const auto read = [&](const Json& item, const JsonPath& error_path) {
+      FreeError error;
+      const JsonPath kind_path = error_path.member("kind");
+      const std::string kind = string(required(item, error_path, "kind"), kind_path);
+      if (kind == kFreeErrorNames[0]) {
+        error.kind = FreeErrorKind::DoubleFree;
+      } else if (kind == kFreeErrorNames[1]) {
+        error.kind = FreeErrorKind::InvalidFree;
+      } else {
+        fail(kind_path, "unknown kind " + quote(kind) + " (expected double_free or invalid_free)");
+      }
+      error.freed_at = traceback_reference(required(item, error_path, "freed_at"), error_path.member("freed_at"), traceback_count);
+      if (const Json* allocated = optional(item, "allocated_at"); allocated != nullptr && !allocated->is_null()) {
+        error.allocated_at = traceback_reference(*allocated, error_path.member("allocated_at"), traceback_count);
+      }
+      error.count = unsigned_member<std::uint64_t>(item, error_path, "count");
+      error.address = address(required(item, error_path, "address"), error_path.member("address"));
+      return error;
+    };
+    return objects(value, path, read);
   }
 
   // `traceback_costs`: what copying each traceback costs (see kMaxExpansion).

@@ -80,6 +80,23 @@ const Symbolizer::ModuleReader& Symbolizer::reader_for(const LoadedModule& modul
   return reader;
 }
 
+const Symbolizer::ModuleFile& Symbolizer::module_file(std::uintptr_t address) {
+  LoadedModule module;
+  if (!module_containing(address, module)) {
+    static const ModuleFile unknown;
+    return unknown;
+  }
+  auto [it, inserted] = files_.try_emplace({module.load_bias, module.name});
+  if (inserted) {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(address), &info) != 0 && info.dli_fname != nullptr) {
+      it->second.path = info.dli_fname;
+      it->second.start = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+    }
+  }
+  return it->second;
+}
+
 const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) {
   auto [it, inserted] = cache_.try_emplace(return_address);
   std::vector<Frame>& frames = it->second;
@@ -109,24 +126,25 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
     }
   }
 
-  Dl_info info{};
-  void* symbol_entry = nullptr;
-  std::string module_path;
-  std::uintptr_t module_offset = call_site;
-  if (dladdr1(reinterpret_cast<void*>(call_site), &info, &symbol_entry, RTLD_DL_SYMENT) != 0) {
-    const auto* symbol = static_cast<const ElfW(Sym)*>(symbol_entry);
-    if (info.dli_fname != nullptr) {
-      module_path = info.dli_fname;
-      module_offset = call_site - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
-    }
-    // The nearest dynamic symbol names the frame only when the address is inside it: a static function
-    // of a stripped library is not its exported neighbour.
-    const auto symbol_start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
-    if (frames.empty() && info.dli_sname != nullptr && symbol != nullptr &&
-        (symbol->st_size == 0 || call_site - symbol_start < symbol->st_size)) {
-      frames.push_back(named_frame(demangle(info.dli_sname), call_site));
+  // The module's path and start, asked of the loader once per module: dladdr scans the module's whole
+  // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame.
+  const ModuleFile& file = module_file(call_site);
+  const std::uintptr_t module_offset = file.path.empty() ? call_site : call_site - file.start;
+  if (frames.empty()) {
+    Dl_info info{};
+    void* symbol_entry = nullptr;
+    if (dladdr1(reinterpret_cast<void*>(call_site), &info, &symbol_entry, RTLD_DL_SYMENT) != 0) {
+      const auto* symbol = static_cast<const ElfW(Sym)*>(symbol_entry);
+      // The nearest dynamic symbol names the frame only when the address is inside it: a static
+      // function of a stripped library is not its exported neighbour.
+      const auto symbol_start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+      if (info.dli_sname != nullptr && symbol != nullptr &&
+          (symbol->st_size == 0 || call_site - symbol_start < symbol->st_size)) {
+        frames.push_back(named_frame(demangle(info.dli_sname), call_site));
+      }
     }
   }
+  const std::string& module_path = file.path;
   if (frames.empty()) frames.push_back(named_frame("", call_site));
   for (Frame& frame : frames) {
     frame.module = module_path;

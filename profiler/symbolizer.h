@@ -36,10 +36,16 @@ class Symbolizer {
     ::backtrace_state* state = nullptr;  // null: named from the dynamic symbol table only
   };
   const ModuleReader& reader_for(const LoadedModule& module);
+  struct ModuleFile {
+    std::string path;            // as the loader names it (dladdr's dli_fname); empty when unknown
+    std::uintptr_t start = 0;    // where it is mapped (dli_fbase): frames keep module-relative offsets
+  };
+  const ModuleFile& module_file(std::uintptr_t address);
 
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
+  std::map<std::pair<std::uintptr_t, std::string>, ModuleFile> files_;  // by (load bias, name), as readers_
 };
 
 }  // namespace heapsnap

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "profiler/recursion_guard.h"
+#include "profiler/site_counters.h"
 #include "profiler/stack_capture.h"
 #include "profiler/trace_table.h"
 
@@ -59,18 +60,25 @@ double sample_weight(std::size_t size) noexcept {
   return intern_stack(stack);
 }
 
-void account_allocated(alloc::SiteTag site, std::size_t requested) noexcept {
+void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin origin) noexcept {
+  // The program's calls only: heapsnap's own allocations (building a snapshot) are Internal.
+  if (site != alloc::SiteTag::Internal && origin == BlockOrigin::Arena && g_enabled.load(std::memory_order_relaxed)) {
+    site_counters::count_call();
+  }
   if (!is_traced(site)) return;
   const auto bytes = static_cast<std::int64_t>(std::llround(sample_weight(requested)));
+  if (origin == BlockOrigin::Arena) site_counters::allocated(site, bytes);
   const std::int64_t now = g_current.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   std::int64_t peak = g_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
 }
 
-void account_freed(const alloc::BlockInfo& block) noexcept {
-  if (is_traced(block.site))
-    g_current.fetch_sub(static_cast<std::int64_t>(std::llround(sample_weight(block.requested))), std::memory_order_relaxed);
+void account_freed(const alloc::BlockInfo& block, BlockOrigin origin) noexcept {
+  if (!is_traced(block.site)) return;
+  const auto bytes = static_cast<std::int64_t>(std::llround(sample_weight(block.requested)));
+  g_current.fetch_sub(bytes, std::memory_order_relaxed);
+  if (origin == BlockOrigin::Arena) site_counters::freed(block.site, bytes);
 }
 
 Counters counters() noexcept {
@@ -82,6 +90,7 @@ Counters counters() noexcept {
 void reset_peak() noexcept { g_peak.store(g_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 void reset_counters() noexcept {
+  site_counters::reset();
   g_current.store(0, std::memory_order_relaxed);
   g_peak.store(0, std::memory_order_relaxed);
 }

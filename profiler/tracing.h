@@ -28,9 +28,12 @@ alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcep
 // sampled with probability 1 - exp(-size / rate)).
 double sample_weight(std::size_t size) noexcept;
 
-// Traced-memory accounting; blocks with an Untraced tag are not counted.
-void account_allocated(alloc::SiteTag site, std::size_t requested) noexcept;
-void account_freed(const alloc::BlockInfo& block) noexcept;
+// Traced-memory accounting; blocks with an Untraced tag are not counted. Blocks of heapsnap's own
+// arena (BlockOrigin::Arena) are also counted per site (site_counters.h); blocks of other domains,
+// which snapshots list from the domain tracker, are not.
+enum class BlockOrigin { Arena, OtherDomain };
+void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin origin = BlockOrigin::Arena) noexcept;
+void account_freed(const alloc::BlockInfo& block, BlockOrigin origin = BlockOrigin::Arena) noexcept;
 
 struct Counters {
   std::size_t current;

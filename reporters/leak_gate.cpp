@@ -28,6 +28,11 @@ GateResult evaluate_gate(const LeakTotals& totals, const GateThresholds& thresho
                              since + (totals.cycles == 1 ? " exceeds" : " exceed") + " --max-cycles " +
                              std::to_string(*thresholds.max_cycles));
   }
+  if (totals.free_errors > thresholds.max_free_errors) {
+    result.reasons.push_back(std::to_string(totals.free_errors) + (totals.free_errors == 1 ? " bad free" : " bad frees") +
+                             " (double or invalid) " + (totals.free_errors == 1 ? "exceeds" : "exceed") +
+                             " --max-free-errors " + std::to_string(thresholds.max_free_errors));
+  }
   result.passed = result.reasons.empty();
   return result;
 }

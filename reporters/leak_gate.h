@@ -15,6 +15,7 @@ struct GateThresholds {
   std::uint64_t max_leaked_bytes = 0;
   std::uint64_t max_leaked_blocks = 0;
   std::optional<std::uint64_t> max_cycles;  // unreachable reference cycles; no limit of its own when unset
+  std::uint64_t max_free_errors = 0;         // double and invalid frees: any one is a bug
 };
 
 struct LeakTotals {
@@ -22,12 +23,13 @@ struct LeakTotals {
   std::uint64_t count = 0;   // leaked blocks counted against the gate
   std::uint64_t sites = 0;   // leak sites holding them
   std::uint64_t cycles = 0;  // unreachable cycles counted against the gate
+  std::uint64_t free_errors = 0;  // double and invalid frees, each time it happened
 };
 
 struct GateResult {
   bool passed = true;
   // One sentence per exceeded threshold, naming the flag, e.g.
-  // "2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0". Blocks first, then bytes, then cycles.
+  // "2 leaked blocks (1.5 KiB) exceed --max-leaked-blocks 0". Blocks first, then bytes, cycles and bad frees.
   std::vector<std::string> reasons;
 };
 

@@ -26,9 +26,22 @@ std::vector<LeakedCycles> cycle_growth(const Snapshot& current, const Snapshot& 
   return result;
 }
 
-LeakReport finish(std::string snapshot_path, bool leak_analysis, std::optional<std::string> baseline_path,
+std::vector<BadFreeReport> bad_frees(const Snapshot& snapshot) {
+  std::vector<BadFreeReport> result;
+  for (const FreeError& error : snapshot.free_errors) {
+    BadFreeReport report{error.kind, error.count, error.address, snapshot.tracebacks[static_cast<std::uint32_t>(error.freed_at)], {}};
+    if (error.allocated_at) report.allocated_at = snapshot.tracebacks[static_cast<std::uint32_t>(*error.allocated_at)];
+    result.push_back(std::move(report));
+  }
+  return result;
+}
+
+LeakReport finish(const Snapshot& snapshot, std::string snapshot_path, std::optional<std::string> baseline_path,
                   const GateThresholds& thresholds, std::vector<LeakSite> leaks, std::vector<LeakedCycles> cycles) {
   LeakReport report;
+  const bool leak_analysis = snapshot.leak_analysis;
+  report.free_errors = bad_frees(snapshot);
+  for (const BadFreeReport& error : report.free_errors) report.totals.free_errors += error.count;
   report.snapshot_path = std::move(snapshot_path);
   report.leak_analysis = leak_analysis;
   report.baseline_path = std::move(baseline_path);
@@ -48,13 +61,13 @@ LeakReport finish(std::string snapshot_path, bool leak_analysis, std::optional<s
 }  // namespace
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds) {
-  return finish(std::move(snapshot_path), snapshot.leak_analysis, std::nullopt, thresholds,
+  return finish(snapshot, std::move(snapshot_path), std::nullopt, thresholds,
                 collect_leak_sites(snapshot), leaked_cycles(snapshot));
 }
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const Snapshot& baseline,
                              std::string baseline_path, const GateThresholds& thresholds) {
-  return finish(std::move(snapshot_path), snapshot.leak_analysis, std::move(baseline_path), thresholds,
+  return finish(snapshot, std::move(snapshot_path), std::move(baseline_path), thresholds,
                 leak_growth(snapshot, baseline), cycle_growth(snapshot, baseline));
 }
 

@@ -23,6 +23,15 @@ struct LeakedCycles {
   std::uint64_t counted() const { return baseline ? shape.count() - *baseline : shape.count(); }
 };
 
+// A double or invalid free, with its stacks resolved (profiler/snapshot.h: FreeError).
+struct BadFreeReport {
+  FreeErrorKind kind = FreeErrorKind::DoubleFree;
+  std::uint64_t count = 0;
+  std::uint64_t address = 0;
+  Traceback freed_at;
+  std::optional<Traceback> allocated_at;
+};
+
 inline constexpr std::string_view kLeakReportFormat = "heapsnap-leak-report";
 inline constexpr int kLeakReportVersion = 1;
 
@@ -34,7 +43,8 @@ struct LeakReport {
   std::vector<LeakSite> leaks;               // sorted, biggest first
   std::vector<LeakedCycles> cycles;          // unreachable cycles by shape, biggest first; with a
                                              // baseline only the shapes that have more cycles than in it
-  LeakTotals totals;                         // sums over `leaks` and `cycles`
+  std::vector<BadFreeReport> free_errors;     // every bad free of the snapshot (a baseline does not excuse them)
+  LeakTotals totals;                         // sums over `leaks`, `cycles` and `free_errors`
   GateResult gate;
   AppliedSuppressions suppressions;          // --suppressions: the rules and what each took out of the
                                              // snapshot (not the baseline) before the leaks were counted

@@ -65,6 +65,14 @@ void LeakReportJsonReporter::render(std::ostream& out) const {
       cycles.push_back(std::move(entry));
     }
   }
+  Json free_errors = Json::array();
+  for (const BadFreeReport& error : report_.free_errors) {
+    free_errors.push_back({{"kind", error.kind == FreeErrorKind::DoubleFree ? "double_free" : "invalid_free"},
+                           {"count", error.count},
+                           {"address", error.address},
+                           {"freed_at", traceback_to_json(error.freed_at)},
+                           {"allocated_at", error.allocated_at ? traceback_to_json(*error.allocated_at) : Json(nullptr)}});
+  }
   const Json document = {
       {"format", kLeakReportFormat},
       {"version", kLeakReportVersion},
@@ -73,16 +81,19 @@ void LeakReportJsonReporter::render(std::ostream& out) const {
       {"leaks", std::move(leaks)},
       {"cycles", std::move(cycles)},
       {"cycle_shapes", std::move(cycle_shapes)},
+      {"free_errors", std::move(free_errors)},
       {"totals",
        {{"size", report_.totals.size},
         {"count", report_.totals.count},
         {"sites", report_.totals.sites},
-        {"cycles", report_.totals.cycles}}},
+        {"cycles", report_.totals.cycles},
+        {"free_errors", report_.totals.free_errors}}},
       {"suppressions", suppressions_to_json(report_.suppressions)},
       {"gate",
        {{"max_leaked_bytes", report_.thresholds.max_leaked_bytes},
         {"max_leaked_blocks", report_.thresholds.max_leaked_blocks},
         {"max_cycles", report_.thresholds.max_cycles ? Json(*report_.thresholds.max_cycles) : Json(nullptr)},
+        {"max_free_errors", report_.thresholds.max_free_errors},
         {"baseline", report_.baseline_path ? Json(*report_.baseline_path) : Json(nullptr)},
         {"passed", report_.gate.passed},
         {"reasons", report_.gate.reasons}}},

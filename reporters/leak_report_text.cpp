@@ -66,8 +66,8 @@ void write_more(std::ostream& out, std::size_t more, std::string_view one, std::
 
 }  // namespace
 
-LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t sites_shown)
-    : report_(std::move(report)), sites_shown_(sites_shown) {}
+LeakReportTextReporter::LeakReportTextReporter(LeakReport report, std::size_t sites_shown, bool colour)
+    : report_(std::move(report)), sites_shown_(sites_shown), colour_(colour) {}
 
 void LeakReportTextReporter::render(std::ostream& out) const {
   render_leaks(out);
@@ -77,7 +77,12 @@ void LeakReportTextReporter::render(std::ostream& out) const {
 void LeakReportTextReporter::render_leaks(std::ostream& out) const {
   const LeakTotals& totals = report_.totals;
   const GateThresholds& limits = report_.thresholds;
-  out << "heapsnap check: " << (report_.gate.passed ? "PASSED" : "FAILED") << "\n";
+  const char* verdict = report_.gate.passed ? "PASSED" : "FAILED";
+  if (colour_) {
+    out << "heapsnap check: " << (report_.gate.passed ? "\033[1;32m" : "\033[1;31m") << verdict << "\033[0m\n";
+  } else {
+    out << "heapsnap check: " << verdict << "\n";
+  }
   for (const std::string& reason : report_.gate.reasons) out << "  " << reason << "\n";
   if (report_.gate.passed) {
     out << "  " << blocks(totals.count) << " (" << format_size(totals.size) << ") within --max-leaked-blocks "
@@ -92,6 +97,19 @@ void LeakReportTextReporter::render_leaks(std::ostream& out) const {
   out << (report_.leak_analysis ? "Leak analysis: yes, unreachable blocks are leaks\n"
                                 : "Leak analysis: no, every block still allocated counts as leaked\n");
   if (report_.baseline_path) out << "Baseline: " << *report_.baseline_path << " (only growth since it counts)\n";
+  // Bad frees first: each is a bug in the program, whatever the leaks are.
+  for (std::size_t i = 0; i < report_.free_errors.size(); ++i) {
+    const BadFreeReport& error = report_.free_errors[i];
+    out << "\nBad free #" << i + 1 << ": "
+        << (error.kind == FreeErrorKind::DoubleFree ? "double free" : "free of a pointer that was not allocated")
+        << (error.count == 1 ? "" : " (" + std::to_string(error.count) + " times)") << "\n";
+    out << "  freed at\n";
+    write_stack(out, error.freed_at, "    ");
+    if (error.allocated_at) {
+      out << "  the block was allocated at\n";
+      write_stack(out, *error.allocated_at, "    ");
+    }
+  }
   if (const AppliedSuppressions& applied = report_.suppressions; !applied.list.files.empty()) {
     std::size_t used = 0;
     for (const SuppressedAmount& amount : applied.matched) used += amount.empty() ? 0 : 1;

@@ -27,7 +27,8 @@ class LeakReportTextReporter final : public Reporter {
  public:
   static constexpr std::size_t kDefaultSitesShown = 20;
 
-  explicit LeakReportTextReporter(LeakReport report, std::size_t sites_shown = kDefaultSitesShown);
+  // `colour`: ANSI colour for the verdict and the headings, for a terminal (the CLI decides).
+  explicit LeakReportTextReporter(LeakReport report, std::size_t sites_shown = kDefaultSitesShown, bool colour = false);
   void render(std::ostream& out) const override;
 
  private:
@@ -36,6 +37,7 @@ class LeakReportTextReporter final : public Reporter {
 
   LeakReport report_;
   std::size_t sites_shown_;
+  bool colour_;
 };
 
 }  // namespace heapsnap

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -396,6 +397,79 @@ class Cycles(HeapsnapTestCase):
                 leaked = json.loads(run([HEAPSNAP, "cycles", name, "--format", "json"], cwd=self.dir).stdout)
                 self.assertEqual(leaked["totals"]["cycles"], 117)
                 self.assertFalse(leaked["reachable"])
+
+class Trend(HeapsnapTestCase):
+    """samples/service.cpp, one phase per line of input and a snapshot (SIGUSR1) after each: its cache
+    grows steadily, its pool fills up and stays full, its sessions come and go."""
+
+    PHASES = 12
+    SOURCE = SOURCE / "samples" / "service.cpp"
+
+    def snapshot_series(self):
+        """Runs the service phase by phase; the snapshot after phase k is svc.snap-<k>.json. The next
+        phase starts only once that file exists (it is written atomically), so each snapshot holds exactly
+        the state after its phase, however slow the machine."""
+        service = subprocess.Popen([HEAPSNAP, "run", "--quiet", "--signal", "USR1", "-o", str(self.dir / "svc.json"),
+                                    "--", str(SAMPLES / "service"), "-"],
+                                   cwd=self.dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(service.kill)
+        pid = int(re.fullmatch(r"service: pid (\d+)\n", service.stdout.readline()).group(1))
+        for phase in range(1, self.PHASES + 1):
+            service.stdin.write("next\n")
+            service.stdin.flush()
+            self.assertTrue(service.stdout.readline().startswith(f"phase {phase}:"))
+            os.kill(pid, signal.SIGUSR1)
+            snapshot = self.dir / f"svc.snap-{phase}.json"
+            for _ in range(6000):  # a generous bound, not a timing assertion
+                if snapshot.exists():
+                    break
+                time.sleep(0.01)
+            self.assertTrue(snapshot.exists(), f"no {snapshot.name} after phase {phase}")
+        service.stdin.close()
+        self.assertEqual(service.wait(timeout=120), 0)
+        service.stdout.close()
+        return [f"svc.snap-{phase}.json" for phase in range(1, self.PHASES + 1)]
+
+    def site_line(self, site):
+        frame = site["traceback"][0]
+        return frame["lineno"] if frame["filename"].endswith("samples/service.cpp") else None
+
+    def test_trend_names_the_growing_cache_and_only_it(self):
+        series = self.snapshot_series()
+        result = run([HEAPSNAP, "trend", *reversed(series), "--format", "json", "--limit", "0"], cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual([s["file"] for s in report["snapshots"]], series)  # put in time order
+        by_class = collections.defaultdict(list)
+        for site in report["sites"]:
+            by_class[site["class"]].append(site)
+        growing = line_of_code(self.SOURCE, "GROWING SITE")
+        self.assertEqual([self.site_line(site) for site in by_class["growing"]], [growing], by_class["growing"])
+        cache = by_class["growing"][0]
+        self.assertEqual(cache["sizes"], [256 * 20 * phase for phase in range(1, self.PHASES + 1)])
+        plateau = [s for s in by_class["plateau"] if self.site_line(s) == line_of_code(self.SOURCE, "PLATEAU SITE")]
+        self.assertEqual(len(plateau), 1, report["sites"])
+        self.assertEqual(plateau[0]["sizes"][-1], 48 * 1024)
+        churn = [s for s in by_class["churn"] if self.site_line(s) == line_of_code(self.SOURCE, "CHURN SITE")]
+        self.assertEqual(len(churn), 1, report["sites"])
+
+        text = run([HEAPSNAP, "trend", *series], cwd=self.dir).stdout.decode()
+        self.assertRegex(text, rf" 1  growing .* \S*samples/service.cpp:{growing} \(remember\)\n")
+
+    def test_check_max_growth_fails_on_the_cache(self):
+        series = self.snapshot_series()
+        growing = line_of_code(self.SOURCE, "GROWING SITE")
+        growth = 256 * 20 * (self.PHASES - 1)
+        failed = run([HEAPSNAP, "check", *series, "--max-growth", str(growth - 1)], cwd=self.dir)
+        self.assertEqual(failed.returncode, 1, failed.stderr)
+        self.assertRegex(failed.stderr.decode(),
+                         rf"^heapsnap: check failed: \S*samples/service.cpp:{growing} \(remember\) grew steadily by "
+                         rf"{growth // 1024}.0 KiB \({growth} bytes\) over {self.PHASES} snapshots, exceeding --max-growth "
+                         rf"{growth - 1}\n$")
+        # Nothing leaked, and the pool's growth (it plateaus) is no failure.
+        passed = run([HEAPSNAP, "check", *series, "--max-growth", str(growth)], cwd=self.dir)
+        self.assertEqual(passed.returncode, 0, passed.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,7 +8,7 @@ import time
 import unittest
 from pathlib import Path
 
-from heapsnap_run_test import HEAPSNAP, HeapsnapTestCase, run
+from heapsnap_run_test import HEAPSNAP, SOURCE, HeapsnapTestCase, line_of_code, run
 
 FAULTS_BIN = Path(os.environ["HEAPSNAP_FAULTS_BIN"])
 
@@ -101,6 +101,58 @@ class ProcessFaults(HeapsnapTestCase):
             check = run([HEAPSNAP, "stats", str(path)])
             self.assertEqual(check.returncode, 0, check.stderr)
         self.assertEqual(len(pids), len(children) + 1)
+
+
+    def test_allocation_edge_cases_behave_as_with_glibc(self):
+        # profile() asserts the same output and status with and without heapsnap.
+        result = self.profile(str(FAULTS_BIN / "heapsnap_allocation_edges"))
+        self.assertEqual(result.returncode, 0)
+        lines = result.stdout.decode().splitlines()
+        self.assertGreater(len(lines), 15)
+        for line in lines:
+            self.assertTrue(line.endswith(" yes"), line)
+
+    def test_a_leak_through_an_unloaded_plugin_still_names_the_plugin(self):
+        plugin = os.environ["HEAPSNAP_PLUGIN"]
+        result = self.profile(str(FAULTS_BIN / "heapsnap_dlclose_program"), plugin)
+        self.assertEqual(result.stdout, b"leaked through the plugin: yes\nplugin unloaded: yes\n")
+        check = run([HEAPSNAP, "check", "out.json", "--format", "json"], cwd=self.dir)
+        leaks = json.loads(check.stdout)["leaks"]
+        line = line_of_code(SOURCE / "test" / "integration" / "plugin.cpp", "// PLUGIN LEAK")
+        sites = [(leak["traceback"][0]["function"], leak["traceback"][0]["filename"].rsplit("/", 1)[-1],
+                  leak["traceback"][0]["lineno"], leak["size"]) for leak in leaks]
+        self.assertIn(("plugin_leak", "plugin.cpp", line, 77), sites)
+
+    def test_double_and_invalid_frees_are_refused_and_reported_with_their_stacks(self):
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "bad.json"), "--",
+                      str(FAULTS_BIN / "heapsnap_bad_free")], cwd=self.dir)
+        self.assertEqual(result.returncode, 0, result.stderr)  # glibc would have aborted
+        self.assertEqual(result.stdout, b"still running\n")
+        source = SOURCE / "test" / "integration" / "bad_free.cpp"
+        free_line = line_of_code(source, "// BAD FREE HERE")
+        allocation_line = line_of_code(source, "// BAD FREE ALLOCATION")
+        check = run([HEAPSNAP, "check", "bad.json", "--format", "json"], cwd=self.dir)
+        self.assertEqual(check.returncode, 1, check.stderr)
+        report = json.loads(check.stdout)
+        self.assertEqual(report["totals"]["free_errors"], 2)
+        self.assertIn("2 bad frees (double or invalid) exceed --max-free-errors 0", report["gate"]["reasons"])
+        kinds = {error["kind"]: error for error in report["free_errors"]}
+        self.assertEqual(set(kinds), {"double_free", "invalid_free"})
+        for error in kinds.values():
+            self.assertEqual(error["count"], 1)
+            top = error["freed_at"][0]
+            self.assertEqual((top["filename"].rsplit("/", 1)[-1], top["lineno"]), ("bad_free.cpp", free_line))
+        allocated = kinds["double_free"]["allocated_at"]
+        self.assertEqual((allocated[0]["filename"].rsplit("/", 1)[-1], allocated[0]["lineno"]),
+                         ("bad_free.cpp", allocation_line))
+        self.assertIsNone(kinds["invalid_free"]["allocated_at"])
+        text = run([HEAPSNAP, "check", "bad.json"], cwd=self.dir).stdout.decode()
+        self.assertIn(": double free\n", text)
+        self.assertIn(": free of a pointer that was not allocated\n", text)
+        self.assertIn("the block was allocated at", text)
+        allowed = run([HEAPSNAP, "check", "bad.json", "--max-free-errors", "2", "--max-leaked-blocks", "100",
+                       "--max-leaked-bytes", "100000"], cwd=self.dir)
+        self.assertEqual(allowed.returncode, 0, allowed.stdout)
 
 
 if __name__ == "__main__":

@@ -342,3 +342,57 @@ TEST_CASE("sampling estimates sizes and counts without bias, and 0 goes back to 
   CHECK(traced_at(heapsnap::take_snapshot(), line) == std::pair<std::uint64_t, std::uint64_t>{1000 * kSize, 1000});
   for (void* block : blocks) std::free(block);
 }
+
+TEST_CASE("the per-site totals give the same snapshot as a walk of the heap, threads and cross-thread frees included") {
+  Tracing tracing;
+  constexpr int kThreads = 4;
+  constexpr int kBlocks = 20000;
+  std::vector<std::vector<void*>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kBlocks; ++i) {
+        made[static_cast<std::size_t>(t)].push_back(std::malloc(static_cast<std::size_t>(16 + (i % 7) * 24 + t)));
+        if (i % 3 == 0) made[static_cast<std::size_t>(t)].push_back(new char[40 + t]);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  threads.clear();
+  // Each thread frees every other block of its neighbour's: frees on threads that did not allocate.
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      auto& blocks = made[static_cast<std::size_t>((t + 1) % kThreads)];
+      for (std::size_t i = 0; i < blocks.size(); i += 2) {
+        std::free(blocks[i]);  // new char[] blocks too: our allocator serves both
+        blocks[i] = nullptr;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  const auto totals = [](const heapsnap::Snapshot& snapshot) {
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_stack;
+    for (const auto& trace : snapshot.traces) {
+      std::string key;
+      for (const auto& frame : snapshot.traceback_of(trace).frames) key += frame.filename + ":" + std::to_string(frame.lineno) + ";";
+      by_stack[key].first += trace.size;
+      by_stack[key].second += trace.count;
+    }
+    return by_stack;
+  };
+  // Both snapshots before any analysis: what the analysis allocates would be in the second one.
+  const heapsnap::Snapshot walk = heapsnap::take_snapshot();
+  const heapsnap::Snapshot sums = heapsnap::take_snapshot_from_site_totals();
+  const auto walked = totals(walk);
+  CHECK(walked.size() > 2);
+  CHECK(totals(sums) == walked);
+
+  for (auto& blocks : made)
+    for (void* p : blocks) std::free(p);
+  const heapsnap::Snapshot sums_after = heapsnap::take_snapshot_from_site_totals();
+  const heapsnap::Snapshot walk_after = heapsnap::take_snapshot();
+  CHECK(totals(sums_after) == totals(walk_after));
+  heapsnap::clear_traces();
+  CHECK(heapsnap::take_snapshot_from_site_totals().traces.empty());
+}

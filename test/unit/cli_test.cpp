@@ -196,7 +196,7 @@ TEST_CASE("heapsnap check --baseline counts only growth", "[cli][check]") {
   CHECK(report["leaks"][0]["size"] == 512);  // 2048 - 1536 at the widget stack
   CHECK(report["leaks"][0]["count"] == 1);
   CHECK(report["leaks"][1]["kind"] == "indirect");  // new at the cache stack
-  CHECK(report["totals"] == nlohmann::json::parse(R"({"size": 576, "count": 2, "sites": 2, "cycles": 0})"));
+  CHECK(report["totals"] == nlohmann::json::parse(R"({"size": 576, "count": 2, "sites": 2, "cycles": 0, "free_errors": 0})"));
   CHECK(grown.err == "heapsnap: check failed: 2 new leaked blocks since the baseline (576 B) exceed "
                      "--max-leaked-blocks 0; 576 new leaked bytes since the baseline exceed --max-leaked-bytes 0\n");
 

@@ -176,10 +176,10 @@ TEST_CASE("the leak report as JSON follows schema v1", "[leaks][json]") {
       {"filename": "src/widget.cpp", "lineno": 12, "function": "make_widget"},
       {"filename": "src/main.cpp", "lineno": 30, "function": "main"}]})"));
   CHECK(report["leaks"][2]["kind"] == "cycle");
-  CHECK(report["totals"] == nlohmann::json::parse(R"({"size": 1760, "count": 8, "sites": 4, "cycles": 0})"));
+  CHECK(report["totals"] == nlohmann::json::parse(R"({"size": 1760, "count": 8, "sites": 4, "cycles": 0, "free_errors": 0})"));
   CHECK(report["cycles"] == nlohmann::json::array());  // cycle traces, but no cycles recorded
   CHECK(report["cycle_shapes"] == nlohmann::json::array());
-  CHECK(report["gate"] == nlohmann::json::parse(R"({"max_leaked_bytes": 100, "max_leaked_blocks": 5,
+  CHECK(report["gate"] == nlohmann::json::parse(R"({"max_leaked_bytes": 100, "max_leaked_blocks": 5, "max_free_errors": 0,
       "max_cycles": null, "baseline": null, "passed": false, "reasons": [
       "8 leaked blocks (1760 B) exceed --max-leaked-blocks 5", "1760 leaked bytes exceed --max-leaked-bytes 100"]})"));
 }

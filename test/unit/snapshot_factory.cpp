@@ -104,6 +104,7 @@ Snapshot full_snapshot() {
   Snapshot snapshot = builder.build();
   snapshot.traced_current = 123456789;
   snapshot.traced_peak = 987654321;
+  snapshot.allocation_calls = 4242;
   snapshot.sampling_rate = 524288;
   snapshot.process.pid = 4242;
   snapshot.process.argv = {"/usr/bin/demo", "--flag", "ünïcode arg", "quote\"back\\slash\ttab"};

@@ -28,6 +28,7 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
   CHECK(a.traceback_limit == b.traceback_limit);
   CHECK(a.traced_current == b.traced_current);
   CHECK(a.traced_peak == b.traced_peak);
+  CHECK(a.allocation_calls == b.allocation_calls);
   CHECK(a.leak_analysis == b.leak_analysis);
   CHECK(a.sampling_rate == b.sampling_rate);
   CHECK(a.process.pid == b.process.pid);
@@ -355,6 +356,33 @@ TEST_CASE("deeply nested CBOR is refused before it can exhaust the stack", "[sna
   bytes.append(1'000'000, '\x81');
   bytes.push_back('\x00');
   CHECK_THROWS_WITH(parse_snapshot(bytes, "deep.cbor"), Catch::Contains("nested more than"));
+}
+
+TEST_CASE("bad frees survive both encodings, and a dangling traceback is refused", "[snapshot_json]") {
+  Snapshot snapshot = full_snapshot();
+  REQUIRE(snapshot.tracebacks.size() >= 2);
+  snapshot.free_errors.push_back({FreeErrorKind::DoubleFree, TracebackIndex{1}, TracebackIndex{0}, 3, 0x7f0000001000});
+  snapshot.free_errors.push_back({FreeErrorKind::InvalidFree, TracebackIndex{0}, std::nullopt, 1, 0x7f0000002010});
+  for (const Snapshot& copy : {parse_snapshot(to_json(snapshot), "j"), parse_snapshot(to_cbor(snapshot), "c")}) {
+    REQUIRE(copy.free_errors.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+      CHECK(copy.free_errors[i].kind == snapshot.free_errors[i].kind);
+      CHECK(copy.free_errors[i].freed_at == snapshot.free_errors[i].freed_at);
+      CHECK(copy.free_errors[i].allocated_at == snapshot.free_errors[i].allocated_at);
+      CHECK(copy.free_errors[i].count == snapshot.free_errors[i].count);
+      CHECK(copy.free_errors[i].address == snapshot.free_errors[i].address);
+    }
+  }
+  CHECK(to_json(full_snapshot()).find("free_errors") == std::string::npos);  // absent when there are none
+
+  nlohmann::json document = nlohmann::json::parse(to_json(snapshot));
+  document["free_errors"][1]["freed_at"] = 999;
+  CHECK_THROWS_WITH(parse_snapshot_json(document.dump(), "bad.json"),
+                    Catch::StartsWith("bad.json: /free_errors/1/freed_at: traceback 999 does not exist"));
+  document = nlohmann::json::parse(to_json(snapshot));
+  document["free_errors"][0]["kind"] = "triple_free";
+  CHECK_THROWS_WITH(parse_snapshot_json(document.dump(), "bad.json"),
+                    Catch::StartsWith("bad.json: /free_errors/0/kind: unknown kind"));
 }
 
 TEST_CASE("CBOR strings in chunks are read; chunks that are chunked strings again are refused", "[snapshot_cbor]") {
