@@ -80,12 +80,7 @@ const Symbolizer::ModuleReader& Symbolizer::reader_for(const LoadedModule& modul
   return reader;
 }
 
-const Symbolizer::ModuleFile& Symbolizer::module_file(std::uintptr_t address) {
-  LoadedModule module;
-  if (!module_containing(address, module)) {
-    static const ModuleFile unknown;
-    return unknown;
-  }
+const Symbolizer::ModuleFile& Symbolizer::module_file(const LoadedModule& module, std::uintptr_t address) {
   auto [it, inserted] = files_.try_emplace({module.load_bias, module.name});
   if (inserted) {
     Dl_info info{};
@@ -105,7 +100,8 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
   const std::uintptr_t call_site = return_address - 1;
 
   LoadedModule module;
-  if (module_containing(call_site, module)) {
+  const bool in_a_module = module_containing(call_site, module);
+  if (in_a_module) {
     const ModuleReader& reader = reader_for(module);
     if (reader.state != nullptr) {
       auto look_up = [&] {
@@ -128,7 +124,8 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
 
   // The module's path and start, asked of the loader once per module: dladdr scans the module's whole
   // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame.
-  const ModuleFile& file = module_file(call_site);
+  static const ModuleFile kUnknownFile;
+  const ModuleFile& file = in_a_module ? module_file(module, call_site) : kUnknownFile;
   const std::uintptr_t module_offset = file.path.empty() ? call_site : call_site - file.start;
   if (frames.empty()) {
     Dl_info info{};

@@ -40,7 +40,7 @@ class Symbolizer {
     std::string path;            // as the loader names it (dladdr's dli_fname); empty when unknown
     std::uintptr_t start = 0;    // where it is mapped (dli_fbase): frames keep module-relative offsets
   };
-  const ModuleFile& module_file(std::uintptr_t address);
+  const ModuleFile& module_file(const LoadedModule& module, std::uintptr_t address);
 
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
