@@ -71,7 +71,7 @@ ThreadHeap* pop_abandoned() noexcept {
 
 ThreadHeap* create_heap() noexcept {
   constexpr std::size_t bytes = (sizeof(ThreadHeap) + kOsPageSize - 1) & ~(kOsPageSize - 1);
-  auto* heap = static_cast<ThreadHeap*>(os_map_aligned(bytes, kOsPageSize));
+  auto* heap = static_cast<ThreadHeap*>(os_map_internal(bytes));
   if (heap == nullptr) return nullptr;
   g_metadata_bytes.fetch_add(bytes, std::memory_order_relaxed);
   for (std::size_t c = 0; c < kClassCount; ++c) heap->current[c] = &g_empty_page;

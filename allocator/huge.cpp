@@ -26,10 +26,10 @@ std::atomic<std::uint64_t> g_free_records{0};  // (pop count << 32) | (index + 1
 HugeRecord* records() noexcept {
   HugeRecord* table = g_records.load(std::memory_order_acquire);
   if (table != nullptr) return table;
-  auto* fresh = static_cast<HugeRecord*>(os_map_aligned(sizeof(HugeRecord) * kMaxHugeRecords, kOsPageSize));
+  auto* fresh = static_cast<HugeRecord*>(os_map_internal(sizeof(HugeRecord) * kMaxHugeRecords));
   if (fresh == nullptr) return nullptr;
   if (!g_records.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
-    os_unmap(fresh, sizeof(HugeRecord) * kMaxHugeRecords);
+    os_unmap_internal(fresh, sizeof(HugeRecord) * kMaxHugeRecords);
     return table;
   }
   return fresh;

@@ -24,10 +24,10 @@ Leaf* leaf_for(std::uintptr_t unit, bool create) noexcept {
   if (root_index >= kRootEntries) return nullptr;
   Leaf* leaf = g_root[root_index].load(std::memory_order_acquire);
   if (leaf != nullptr || !create) return leaf;
-  auto* fresh = static_cast<Leaf*>(os_map_aligned(sizeof(Leaf), kOsPageSize));
+  auto* fresh = static_cast<Leaf*>(os_map_internal(sizeof(Leaf)));
   if (fresh == nullptr) return nullptr;
   if (!g_root[root_index].compare_exchange_strong(leaf, fresh, std::memory_order_acq_rel)) {
-    os_unmap(fresh, sizeof(Leaf));  // another thread installed it first
+    os_unmap_internal(fresh, sizeof(Leaf));  // another thread installed it first
     return leaf;
   }
   return fresh;

@@ -14,14 +14,14 @@ namespace {
   if (!is_tracing()) throw std::runtime_error("heapsnap::collect_leaks: tracing is not started");
   RecursionGuard guard;
   LeakFindings findings = collector::to_findings(
-      collector::analyze_leaks_from(stack_low, {.stop_other_threads = true, .reachable_cycles = options.reachable_cycles}));
+      collector::analyze_leaks_from({stack_low, {}}, {.stop_other_threads = true, .reachable_cycles = options.reachable_cycles}));
   return build_snapshot("api", &findings);
 }
 
 [[gnu::noinline]] std::vector<Referrer> referrers_from(const void* stack_low, const void* p) {
   RecursionGuard guard;
   std::vector<Referrer> referrers;
-  for (const collector::Referrer& found : collector::referrers_from(stack_low, p)) {
+  for (const collector::Referrer& found : collector::referrers_from({stack_low, {}}, p)) {
     Referrer referrer{found.kind, found.holder, found.block, std::nullopt, found.where};
     if (found.kind == collector::Referrer::Kind::Block) referrer.traceback = traceback_of_block(reinterpret_cast<const void*>(found.block));
     referrers.push_back(std::move(referrer));

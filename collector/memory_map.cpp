@@ -21,6 +21,7 @@ MemoryMap MemoryMap::of_this_process() {
     region.end = end;
     region.readable = permissions[0] == 'r';
     region.writable = permissions[1] == 'w';
+    region.shared = permissions[3] == 's';
     if (name_at > 0 && static_cast<std::size_t>(name_at) < line.size()) region.name = line.substr(static_cast<std::size_t>(name_at));
     map.regions_.push_back(std::move(region));
   }

@@ -1,5 +1,6 @@
 #pragma once
-// The process's mappings, from /proc/self/maps: where a thread's stack ends, which region holds its TLS.
+// The process's mappings, from /proc/self/maps: where a thread's stack ends, which anonymous memory
+// may hold the program's pointers.
 
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@ struct MemoryRegion {
   std::uintptr_t end = 0;  // exclusive
   bool readable = false;
   bool writable = false;
+  bool shared = false;     // MAP_SHARED ("s"), else private ("p")
   std::string name;        // path, "[stack]", "[heap]", or empty for anonymous memory
 };
 

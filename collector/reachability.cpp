@@ -10,6 +10,7 @@
 
 #include "allocator/segment_map.h"
 #include "collector/memory_map.h"
+#include "collector/root_set.h"
 #include "collector/stop_the_world.h"
 #include "profiler/recursion_guard.h"
 
@@ -49,81 +50,47 @@ std::vector<std::uintptr_t> live_registers(const StoppedThread& thread, bool in_
   return registers;
 }
 
-struct RootRange {
-  const void* begin;
-  std::size_t bytes;
-  Referrer::Kind kind;
-  std::string where;
-};
-
-int collect_module_roots(dl_phdr_info* info, std::size_t, void* data) {
-  auto& roots = *static_cast<std::vector<RootRange>*>(data);
-  const std::string module = info->dlpi_name != nullptr && *info->dlpi_name != '\0' ? info->dlpi_name : "<main program>";
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) != 0)
-      roots.push_back({reinterpret_cast<const void*>(info->dlpi_addr + segment.p_vaddr), segment.p_memsz, Referrer::Kind::Global, module});
-    else if (segment.p_type == PT_TLS && info->dlpi_tls_data != nullptr)
-      roots.push_back({info->dlpi_tls_data, segment.p_memsz, Referrer::Kind::ThreadLocal, "calling thread"});
-  }
+std::uintptr_t own_thread_pointer() {
+#if defined(__x86_64__) || defined(__aarch64__)
+  return reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
+#else
   return 0;
+#endif
 }
 
-std::string thread_name(pid_t tid) { return "thread " + std::to_string(tid); }
-
-// A thread's stack from `low` to the end of its mapping; glibc keeps a thread's static TLS at the top
-// of that mapping, so this covers it too.
-void add_stack(std::vector<RootRange>& roots, const MemoryMap& map, std::uintptr_t low, pid_t tid) {
-  const MemoryRegion* region = map.region_containing(low);
-  if (region == nullptr) return;
-  roots.push_back({reinterpret_cast<const void*>(low), region->end - low, Referrer::Kind::Stack, thread_name(tid)});
-}
-
-// A thread's TLS block when it is not inside its stack mapping (the main thread's, which the dynamic
-// loader allocates on its own), unless that region is heapsnap's arena.
-void add_thread_pointer_region(std::vector<RootRange>& roots, const MemoryMap& map, std::uintptr_t thread_pointer,
-                               std::uintptr_t stack_pointer, pid_t tid) {
-  const MemoryRegion* tls = map.region_containing(thread_pointer);
-  if (tls == nullptr || tls == map.region_containing(stack_pointer) || !tls->writable) return;
-  if (alloc::segment_of(reinterpret_cast<const void*>(tls->start)) != nullptr) return;
-  roots.push_back({reinterpret_cast<const void*>(tls->start), tls->end - tls->start, Referrer::Kind::ThreadLocal, thread_name(tid)});
-}
-
-// Gathers every root while the world is stopped (when asked), then hands them to `scan`.
+// Every root, gathered while the world is stopped (when asked); then `scan` runs, still stopped.
 struct RootScan {
-  std::vector<RootRange> ranges;
-  std::vector<std::pair<std::vector<std::uintptr_t>, std::string>> registers;  // per thread
+  RootSet roots;
   std::size_t threads_scanned = 0;
   std::size_t threads_unresponsive = 0;
 };
 
-// The calling thread's stack is scanned from `own_stack_low` up, where the entry point (below)
-// pushed the callee-saved registers, so they need no separate capture.
+// The calling thread's stack is scanned from caller.stack_low up, with caller.registers as its
+// registers (the entry point below pushed them onto the stack when it passes none).
 template <typename WithRoots>
-void with_roots_stopped(bool stop_other_threads, const void* own_stack_low, WithRoots&& with_roots) {
-  RootScan roots;
+void with_roots_stopped(bool stop_other_threads, const CallerFrame& caller, WithRoots&& with_roots) {
   // Module ranges first, before any thread stops: dl_iterate_phdr takes the loader's lock, which a
   // stopped thread could be holding.
-  dl_iterate_phdr(collect_module_roots, &roots.ranges);
+  std::vector<RootRange> globals = module_globals();
   const pid_t own_tid = static_cast<pid_t>(syscall(SYS_gettid));
 
   std::optional<WorldStop> world;
   if (stop_other_threads) world.emplace();
   const MemoryMap map = MemoryMap::of_this_process();
-  add_stack(roots.ranges, map, reinterpret_cast<std::uintptr_t>(own_stack_low), own_tid);
-  roots.threads_scanned = 1;
+  std::vector<LiveThread> threads;
+  threads.push_back({own_tid, reinterpret_cast<std::uintptr_t>(caller.stack_low), own_thread_pointer(), caller.registers});
+  RootScan scan;
   if (world) {
     for (const StoppedThread* thread : world->stopped()) {
       const bool in_system_call = stopped_in_system_call(*thread, map);
-      add_stack(roots.ranges, map, thread->stack_pointer - (in_system_call ? 0 : kRedZone), thread->tid);
-      add_thread_pointer_region(roots.ranges, map, thread->thread_pointer, thread->stack_pointer, thread->tid);
-      roots.registers.emplace_back(live_registers(*thread, in_system_call),
-                                   thread_name(thread->tid));
+      threads.push_back({thread->tid, thread->stack_pointer - (in_system_call ? 0 : kRedZone), thread->thread_pointer,
+                         live_registers(*thread, in_system_call)});
     }
-    roots.threads_scanned += world->stopped().size();
-    roots.threads_unresponsive = world->unresponsive();
+    scan.threads_unresponsive = world->unresponsive();
   }
-  with_roots(roots);  // still stopped: the other threads cannot change what is being scanned
+  scan.threads_scanned = threads.size();
+  scan.roots = gather_roots(map, std::move(globals), threads, world && world->unresponsive() == 0);
+  with_roots(scan);  // still stopped: the other threads cannot change what is being scanned
 }
 
 class Marker {
@@ -172,18 +139,20 @@ void classify_unreachable(LeakAnalysis& analysis) {
 // Everything below allocates as heapsnap (RecursionGuard): the graph's own buffers must not become
 // nodes of the graph. The heap is walked while the world is stopped: a thread that moved its
 // pointers between the walk and the stop would otherwise hide blocks behind ones the walk never saw.
-LeakAnalysis analyze_leaks_from(const void* own_stack_low, const LeakAnalysisOptions& options) {
+LeakAnalysis analyze_leaks_from(const CallerFrame& caller, const LeakAnalysisOptions& options) {
   RecursionGuard guard;
   LeakAnalysis analysis;
-  with_roots_stopped(options.stop_other_threads, own_stack_low, [&](const RootScan& roots) {
+  with_roots_stopped(options.stop_other_threads, caller, [&](const RootScan& scan) {
     analysis.graph = HeapGraph::of_live_heap();
     Marker marker(analysis.graph);
-    for (const RootRange& range : roots.ranges) for_each_word(range.begin, range.bytes, [&](std::uintptr_t w) { marker.reach_from_word(w); });
-    for (const auto& [registers, thread] : roots.registers)
-      for (std::uintptr_t w : registers) marker.reach_from_word(w);
+    for (const RootRange& range : scan.roots.ranges) for_each_word(range.begin, range.bytes, [&](std::uintptr_t w) { marker.reach_from_word(w); });
+    for (const ThreadRegisters& registers : scan.roots.registers)
+      for (std::uintptr_t w : registers.values) marker.reach_from_word(w);
     marker.drain();
-    analysis.threads_scanned = roots.threads_scanned;
-    analysis.threads_unresponsive = roots.threads_unresponsive;
+    analysis.threads_scanned = scan.threads_scanned;
+    analysis.threads_unresponsive = scan.threads_unresponsive;
+    analysis.exited_thread_descriptors = scan.roots.exited_thread_descriptors;
+    analysis.anonymous_bytes_scanned = scan.roots.anonymous_bytes;
   });
   classify_unreachable(analysis);
   if (options.reachable_cycles) {
@@ -196,7 +165,7 @@ LeakAnalysis analyze_leaks_from(const void* own_stack_low, const LeakAnalysisOpt
   return analysis;
 }
 
-std::vector<Referrer> referrers_from(const void* own_stack_low, const void* p) {
+std::vector<Referrer> referrers_from(const CallerFrame& caller, const void* p) {
   RecursionGuard guard;
   std::vector<Referrer> referrers;
   const alloc::BlockInfo target = alloc::find_block(p);
@@ -204,16 +173,16 @@ std::vector<Referrer> referrers_from(const void* own_stack_low, const void* p) {
   const auto begin = reinterpret_cast<std::uintptr_t>(target.address);
   const auto end = begin + (target.requested > 0 ? target.requested : 1);
   auto points_in = [&](std::uintptr_t word) { return word >= begin && word < end; };
-  with_roots_stopped(true, own_stack_low, [&](const RootScan& roots) {
+  with_roots_stopped(true, caller, [&](const RootScan& scan) {
     const HeapGraph graph = HeapGraph::of_live_heap();
-    for (const RootRange& range : roots.ranges) {
+    for (const RootRange& range : scan.roots.ranges) {
       auto at = (reinterpret_cast<std::uintptr_t>(range.begin) + 7) & ~std::uintptr_t{7};
       for (const auto stop = reinterpret_cast<std::uintptr_t>(range.begin) + range.bytes; at + 8 <= stop; at += 8)
         if (points_in(*reinterpret_cast<const std::uintptr_t*>(at))) referrers.push_back({range.kind, at, 0, {}, range.where});
     }
-    for (const auto& [registers, thread] : roots.registers)
-      for (std::uintptr_t w : registers)
-        if (points_in(w)) referrers.push_back({Referrer::Kind::Register, 0, 0, {}, thread});
+    for (const ThreadRegisters& registers : scan.roots.registers)
+      for (std::uintptr_t w : registers.values)
+        if (points_in(w)) referrers.push_back({Referrer::Kind::Register, 0, 0, {}, registers.where});
     for (std::uint32_t n = 0; n < graph.nodes().size(); ++n) {
       const HeapNode& node = graph.nodes()[n];
       const auto base = reinterpret_cast<std::uintptr_t>(node.address);

@@ -47,7 +47,7 @@ void release_table(void* table) {
 template <typename T>
 T* map_zeroed() noexcept {
   constexpr std::size_t kPage = 4096;
-  void* memory = alloc::os_map_aligned((sizeof(T) + kPage - 1) / kPage * kPage, kPage);
+  void* memory = alloc::os_map_internal((sizeof(T) + kPage - 1) / kPage * kPage);
   return memory == nullptr ? nullptr : new (memory) T();
 }
 

@@ -45,7 +45,7 @@ class SpinLock {
 };
 
 void* map_zeroed(std::size_t bytes) noexcept {
-  void* p = alloc::os_map_aligned(bytes, 4096);
+  void* p = alloc::os_map_internal(bytes);
   if (p != nullptr) g_bytes.fetch_add(bytes, std::memory_order_relaxed);
   return p;
 }
@@ -80,7 +80,7 @@ bool grow_slots_unlocked() noexcept {
     slots[s] = g_slots[i];
   }
   if (g_slots != nullptr) {
-    alloc::os_unmap(g_slots, g_slot_count * sizeof(std::uint32_t));
+    alloc::os_unmap_internal(g_slots, g_slot_count * sizeof(std::uint32_t));
     g_bytes.fetch_sub(g_slot_count * sizeof(std::uint32_t), std::memory_order_relaxed);
   }
   g_slots = slots;

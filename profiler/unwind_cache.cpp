@@ -22,10 +22,10 @@ std::atomic<Slot*> g_slots{nullptr};
 Slot* slots() noexcept {
   Slot* table = g_slots.load(std::memory_order_acquire);
   if (table != nullptr) return table;
-  auto* fresh = static_cast<Slot*>(alloc::os_map_aligned(sizeof(Slot) * kSlots, 4096));
+  auto* fresh = static_cast<Slot*>(alloc::os_map_internal(sizeof(Slot) * kSlots));
   if (fresh == nullptr) return nullptr;
   if (!g_slots.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
-    alloc::os_unmap(fresh, sizeof(Slot) * kSlots);
+    alloc::os_unmap_internal(fresh, sizeof(Slot) * kSlots);
     return table;
   }
   return fresh;

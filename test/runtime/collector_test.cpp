@@ -15,33 +15,14 @@
 
 #include "collector/leak_api.h"
 #include "profiler/api.h"
+#include "test/runtime/collector_test_support.h"
+
+using collector_test::collect_with_clean_stack;
+using collector_test::escape;
+using collector_test::reachability_of;
+using collector_test::Tracing;
 
 namespace {
-
-struct Tracing {
-  Tracing() {
-    heapsnap::stop();
-    heapsnap::start(6);
-  }
-  ~Tracing() { heapsnap::stop(); }
-};
-
-template <typename T>
-void escape(T* p) {
-  asm volatile("" : : "g"(p) : "memory");
-}
-
-// The reachability heapsnap gives the block at `p` (all blocks of its trace share it), found through
-// the snapshot by traceback: the block's own traceback is unique per test call site.
-heapsnap::Reachability reachability_of(const heapsnap::Snapshot& snapshot, const void* p) {
-  const auto traceback = heapsnap::get_object_traceback(p);
-  REQUIRE(traceback.has_value());
-  std::set<heapsnap::Reachability> seen;
-  for (const auto& trace : snapshot.traces)
-    if (snapshot.traceback_of(trace) == *traceback) seen.insert(trace.reachability);
-  REQUIRE(seen.size() == 1);
-  return *seen.begin();
-}
 
 struct Node {
   Node* next = nullptr;
@@ -65,21 +46,8 @@ Node* volatile g_global_list = nullptr;
   escape(lost);
 }
 
-// A conservative scan counts stale copies of pointers left in dead stack slots. Each test clears the
-// stack below its frame before it asks, so what it asserts does not depend on what ran before.
-[[gnu::noinline]] void scrub_stack() {
-  volatile char dead_frames[64 * 1024];
-  for (std::size_t i = 0; i < sizeof dead_frames; ++i) dead_frames[i] = 0;
-}
-
 [[gnu::noinline]] std::uintptr_t allocate_disguised(std::size_t size) {
   return reinterpret_cast<std::uintptr_t>(std::malloc(size)) ^ 0x5a5a5a5a5aULL;
-}
-
-// Inlined: the scrub must run from the test's own frame, below which the dead slots lie.
-[[gnu::always_inline]] inline heapsnap::Snapshot collect_with_clean_stack(const heapsnap::CollectOptions& options = {}) {
-  scrub_stack();
-  return heapsnap::collect_leaks(options);
 }
 
 [[gnu::noinline]] void leak_ring(std::size_t length) {
