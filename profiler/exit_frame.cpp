@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <new>
+#include <span>
+
+#include "allocator/os.h"
 
 namespace heapsnap {
 namespace {
@@ -15,13 +19,31 @@ struct Slot {
   ExitFrame frame;
 };
 constexpr int kSlots = 8;
-Slot g_slots[kSlots];
+
+// In heapsnap's own memory, never in .bss: a leak analysis scans the preload library's globals, and
+// the registers kept here would be a second, stale root for whatever they point to.
+std::atomic<Slot*> g_slots{nullptr};
+
+Slot* slots(bool create) noexcept {
+  Slot* table = g_slots.load(std::memory_order_acquire);
+  if (table != nullptr || !create) return table;
+  void* memory = alloc::os_map_internal(sizeof(Slot) * kSlots);
+  if (memory == nullptr) return nullptr;
+  auto* fresh = new (memory) Slot[kSlots];
+  if (!g_slots.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
+    alloc::os_unmap_internal(memory, sizeof(Slot) * kSlots);
+    return table;
+  }
+  return fresh;
+}
 
 }  // namespace
 
 void record_exit_frame(const ExitFrame& frame) noexcept {
   const pid_t self = gettid();
-  for (Slot& slot : g_slots) {
+  Slot* table = slots(true);
+  if (table == nullptr) return;
+  for (Slot& slot : std::span(table, kSlots)) {
     pid_t owner = slot.tid.load(std::memory_order_acquire);
     if (owner != self && !(owner == 0 && slot.tid.compare_exchange_strong(owner, self, std::memory_order_acq_rel))) continue;
     slot.ready.store(false, std::memory_order_release);
@@ -32,7 +54,9 @@ void record_exit_frame(const ExitFrame& frame) noexcept {
 }
 
 std::optional<ExitFrame> exit_frame_of(pid_t tid) noexcept {
-  for (const Slot& slot : g_slots)
+  const Slot* table = slots(false);
+  if (table == nullptr) return std::nullopt;
+  for (const Slot& slot : std::span(table, kSlots))
     if (slot.tid.load(std::memory_order_acquire) == tid && slot.ready.load(std::memory_order_acquire)) return slot.frame;
   return std::nullopt;
 }

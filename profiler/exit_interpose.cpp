@@ -44,8 +44,8 @@ heapsnap::ExitFrame frame_of_caller(const std::uintptr_t* callee_saved, std::uin
 }
 
 // Runs main, then records its caller's stack pointer: main's frames are dead from here on, and exit's
-// are laid over them.
-[[gnu::noinline]] int run_program_main(int argc, char** argv, char** envp) {
+// are laid over them. In the section whose frames snapshots leave out (snapshot_builder.cpp).
+[[gnu::noinline, gnu::section("heapsnap_hidden_frames")]] int run_program_main(int argc, char** argv, char** envp) {
   const int status = g_program_main(argc, argv, envp);
 #if defined(__x86_64__)
   // This function's CFA: the frame address is where the caller's frame pointer was pushed, below the

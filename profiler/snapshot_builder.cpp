@@ -52,13 +52,30 @@ bool in_standard_library(const Frame& frame) {
   return frame.filename.find("/include/c++/") != std::string::npos;
 }
 
+// Code of heapsnap's that runs between the program's own frames (the wrapper main runs in, see
+// exit_interpose.cpp) is placed in this section: the program never called it, so its stacks do not
+// show it. Weak: only the preload library has the section.
+extern "C" [[gnu::weak]] const char __start_heapsnap_hidden_frames[];
+extern "C" [[gnu::weak]] const char __stop_heapsnap_hidden_frames[];
+
+bool in_hidden_frame(std::uintptr_t pc) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(__start_heapsnap_hidden_frames);
+  const auto end = reinterpret_cast<std::uintptr_t>(__stop_heapsnap_hidden_frames);
+  return pc > begin && pc <= end;  // a return address: just past its call
+}
+
 // Inlined calls expand one return address into several frames. Leading frames inside the standard
 // library's allocation plumbing are folded away, so that the most recent frame, which `lineno`
 // statistics and leak sites are keyed by, is the program's own line (the vector's push_back, not
 // new_allocator.h). The traceback keeps at most the capture limit; total_nframe counts every frame.
 Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
   std::vector<Frame> frames;
+  std::uint32_t hidden = 0;
   for (std::uint32_t i = 0; i < record.depth; ++i) {
+    if (in_hidden_frame(record.frames[i])) {
+      ++hidden;
+      continue;
+    }
     const std::vector<Frame>& expanded = symbolizer().frames_for(record.frames[i]);
     frames.insert(frames.end(), expanded.begin(), expanded.end());
   }
@@ -69,6 +86,7 @@ Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
   // Folded frames are not "older frames not captured": the stack's length leaves them out.
   const auto folded = static_cast<std::uint32_t>(first - frames.begin());
   traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth - folded;
+  traceback.total_nframe -= hidden;
   for (auto it = first; it != frames.end() && traceback.frames.size() < limit; ++it) traceback.frames.push_back(*it);
   return traceback;
 }
