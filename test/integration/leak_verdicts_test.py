@@ -19,7 +19,7 @@ import unittest
 from pathlib import Path
 
 from heapsnap_run_test import HEAPSNAP, SOURCE, run
-from leak_verdicts import Verdict, describe, heapsnap_verdicts, lsan_environment, lsan_verdicts
+from leak_verdicts import VALGRIND, Verdict, describe, heapsnap_verdicts, lsan_environment, lsan_verdicts, valgrind_verdicts
 from real_programs_test import PYTHON, ProgramTestCase, Sqlite
 
 RUNS = 3  # every verdict is asked for this many times and must be the same each time
@@ -28,6 +28,8 @@ TLS_LIBRARY = os.environ.get("HEAPSNAP_VERDICT_TLS")
 
 
 class VerdictTestCase(ProgramTestCase):
+    TOOLS = ("heapsnap", "lsan")
+
     def verdicts(self, program, name, stdin=None, cwd=None, env=None, prepare=lambda: None, runtime="lsan"):
         """Runs `program` RUNS times under each tool; returns {tool: [verdicts of each run by executable]}.
         `prepare()` runs before each run (and the direct one) to lay out what the program works on. The
@@ -37,7 +39,7 @@ class VerdictTestCase(ProgramTestCase):
         prepare()
         direct = run(list(program), cwd=cwd, input=stdin, env=env)
         results = {}
-        for tool in ("heapsnap", "lsan"):
+        for tool in self.TOOLS:
             results[tool] = []
             for number in range(RUNS):
                 prepare()
@@ -46,10 +48,14 @@ class VerdictTestCase(ProgramTestCase):
                     outcome = run([HEAPSNAP, "run", "--quiet", "-o", str(self.snapshots / f"{stem}.json"), "--",
                                    *program], cwd=cwd, input=stdin, env=env)
                     verdicts = heapsnap_verdicts(self.snapshots, stem)
-                else:
+                elif tool == "lsan":
                     logs = self.snapshots / stem
                     outcome = run(list(program), cwd=cwd, input=stdin, env=lsan_environment(env, logs, runtime))
                     verdicts = lsan_verdicts(logs)
+                else:
+                    logs = self.snapshots / stem
+                    outcome = run([*VALGRIND, f"--log-file={logs}.%p", *program], cwd=cwd, input=stdin, env=env)
+                    verdicts = valgrind_verdicts(logs)
                 self.assertEqual(outcome.returncode, direct.returncode,
                                  f"{name} under {tool}: {outcome.stderr.decode()[-3000:]}")
                 results[tool].append(verdicts)
@@ -110,11 +116,19 @@ class OwnPrograms(VerdictTestCase):
         # LSan scans no anonymous mapping unless the program registers it (__lsan_register_root_region):
         # it calls the 100 blocks leaked. heapsnap, like Valgrind, must call them reachable.
         results = self.verdicts([PROGRAMS, "mmap_pool", "unregistered"], "mmap_pool_unregistered")
-        for verdicts in results["lsan"]:
-            got = verdicts.get(self.PROGRAM_NAME, Verdict())
-            self.assertEqual((got.blocks, got.bytes, got.sites), (100, 4800, {"mmap_pool"}), describe(verdicts))
-        for verdicts in results["heapsnap"]:
-            self.assertFalse(verdicts.get(self.PROGRAM_NAME, Verdict()).leaked, describe(verdicts))
+        for tool, runs in results.items():
+            expected = (100, 4800, {"mmap_pool"}) if tool == "lsan" else (0, 0, set())
+            for verdicts in runs:
+                with self.subTest(tool=tool):
+                    got = verdicts.get(self.PROGRAM_NAME, Verdict())
+                    self.assertEqual((got.blocks, got.bytes, got.sites), expected, f"{tool}: {describe(verdicts)}")
+
+
+@unittest.skipIf(PROGRAMS is None, "HEAPSNAP_VERDICT_PROGRAMS is set by ctest (test/integration/CMakeLists.txt)")
+class OwnProgramsUnderValgrind(OwnPrograms):
+    """The same scenarios under Valgrind memcheck, the other peer (label slow): it must report the truth too."""
+
+    TOOLS = ("valgrind",)
 
 
 class Peers:
