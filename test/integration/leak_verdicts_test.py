@@ -18,13 +18,13 @@ import sys
 import unittest
 from pathlib import Path
 
-from heapsnap_run_test import HEAPSNAP, SOURCE, run
+from heapsnap_run_test import HEAPSNAP, run
 from leak_verdicts import VALGRIND, Verdict, describe, heapsnap_verdicts, lsan_environment, lsan_verdicts, valgrind_verdicts
 from real_programs_test import PYTHON, ProgramTestCase, Sqlite
 
 RUNS = 3  # every verdict is asked for this many times and must be the same each time
-PROGRAMS = os.environ.get("HEAPSNAP_VERDICT_PROGRAMS")
-TLS_LIBRARY = os.environ.get("HEAPSNAP_VERDICT_TLS")
+PROGRAMS = os.environ["HEAPSNAP_VERDICT_PROGRAMS"]  # set by ctest (CMakeLists.txt next to this file)
+TLS_LIBRARY = os.environ["HEAPSNAP_VERDICT_TLS"]
 
 
 class VerdictTestCase(ProgramTestCase):
@@ -69,7 +69,6 @@ class VerdictTestCase(ProgramTestCase):
         return runs[0]
 
 
-@unittest.skipIf(PROGRAMS is None, "HEAPSNAP_VERDICT_PROGRAMS is set by ctest (test/integration/CMakeLists.txt)")
 class OwnPrograms(VerdictTestCase):
     """Each scenario of verdict_programs.cpp, with the exact leak it has (blocks, bytes, site)."""
 
@@ -124,7 +123,6 @@ class OwnPrograms(VerdictTestCase):
                     self.assertEqual((got.blocks, got.bytes, got.sites), expected, f"{tool}: {describe(verdicts)}")
 
 
-@unittest.skipIf(PROGRAMS is None, "HEAPSNAP_VERDICT_PROGRAMS is set by ctest (test/integration/CMakeLists.txt)")
 class OwnProgramsUnderValgrind(OwnPrograms):
     """The same scenarios under Valgrind memcheck, the other peer (label slow): it must report the truth too."""
 
