@@ -155,8 +155,9 @@ def describe(verdicts: dict) -> str:
 # Memcheck as docs/accuracy.md runs it (add --trace-children=yes for programs that start others).
 VALGRIND = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--num-callers=30"]
-VALGRIND_RECORD = re.compile(r"^==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are "
-                             r"(definitely|indirectly) lost in loss record.*\n((?:==\d+==    (?:at|by) .*\n)*)", re.M)
+VALGRIND_RECORD = re.compile(r"^==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) "
+                             r"blocks are (definitely|indirectly) lost in loss record.*\n"
+                             r"((?:==\d+==    (?:at|by) .*\n)*)", re.M)
 VALGRIND_FRAME = re.compile(r"(?:at|by) 0x[0-9A-F]+: (.*) \((?:in )?([^()]*)\)$")
 
 

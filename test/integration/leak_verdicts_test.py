@@ -3,7 +3,8 @@ both run live, every program several times.
 
 - OwnPrograms: verdicts/verdict_programs.cpp, whose leaks are known to the block and byte. heapsnap
   must report exactly those, every run, and LSan (liblsan preloaded into the same binary) must too:
-  the test fails when either tool is wrong.
+  the test fails when either tool is wrong. OwnProgramsUnderValgrind (label slow) asks the same of
+  Valgrind memcheck.
 - RealProgramVerdicts: Debian's python3 (pymalloc and PYTHONMALLOC=malloc), node, sqlite3, git, g++
   and cmake on small real workloads. Their truth is not known; Valgrind memcheck's and LSan's
   verdicts, measured by hand (docs/accuracy.md), are written below, and LSan's is checked live. The
@@ -19,7 +20,8 @@ import unittest
 from pathlib import Path
 
 from heapsnap_run_test import HEAPSNAP, run
-from leak_verdicts import VALGRIND, Verdict, describe, heapsnap_verdicts, lsan_environment, lsan_verdicts, valgrind_verdicts
+from leak_verdicts import (VALGRIND, Verdict, describe, heapsnap_verdicts, lsan_environment, lsan_verdicts,
+                           valgrind_verdicts)
 from real_programs_test import PYTHON, ProgramTestCase, Sqlite
 
 RUNS = 3  # every verdict is asked for this many times and must be the same each time
@@ -158,7 +160,8 @@ class RealProgramVerdicts(VerdictTestCase):
         heapsnap = self.assert_same_every_run("heapsnap", results["heapsnap"], leaked)
         # LSan's verdict today is the one recorded: the processes that leak, and at least the sites named.
         for verdicts in results["lsan"]:
-            self.assertEqual(leaked(verdicts), sorted(peers.lsan), f"LSan's verdict on {name} changed: {describe(verdicts)}")
+            self.assertEqual(leaked(verdicts), sorted(peers.lsan),
+                             f"LSan's verdict on {name} changed: {describe(verdicts)}")
             for process, sites in peers.lsan.items():
                 self.assertLessEqual(sites, verdicts[process].sites, f"LSan on {name}: {describe(verdicts)}")
         print(f"\n  {name}: heapsnap {describe(heapsnap)}", file=sys.stderr)

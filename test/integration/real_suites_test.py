@@ -40,7 +40,8 @@ class RealSuites(VerdictTestCase):
                     stem = f"{program}-{number}"
                     profiled = run([HEAPSNAP, "run", "--quiet", "-o", str(self.snapshots / f"{stem}.json"), "--",
                                     *command], cwd=directory, env=self.env)
-                    self.assertEqual(profiled.returncode, 0, f"{name} under heapsnap: {profiled.stderr.decode()[-2000:]}")
+                    self.assertEqual(profiled.returncode, 0,
+                                     f"{name} under heapsnap: {profiled.stderr.decode()[-2000:]}")
                     gate = run([HEAPSNAP, "check", str(self.snapshots / f"{stem}.json")])
                     logs = self.snapshots / f"lsan-{stem}"
                     checked = run(command, cwd=directory, env=lsan_environment(self.env, logs))
