@@ -95,6 +95,8 @@ struct RootScan {
   std::vector<std::pair<std::vector<std::uintptr_t>, std::string>> registers;  // per thread
   std::size_t threads_scanned = 0;
   std::size_t threads_unresponsive = 0;
+  StopMethod stop_method = StopMethod::None;
+  std::string stop_fallback_reason;
 };
 
 // The calling thread's stack is scanned from `own_stack_low` up, where the entry point (below)
@@ -122,6 +124,8 @@ void with_roots_stopped(bool stop_other_threads, const void* own_stack_low, With
     }
     roots.threads_scanned += world->stopped().size();
     roots.threads_unresponsive = world->unresponsive();
+    roots.stop_method = world->method();
+    roots.stop_fallback_reason = world->fallback_reason();
   }
   with_roots(roots);  // still stopped: the other threads cannot change what is being scanned
 }
@@ -184,6 +188,8 @@ LeakAnalysis analyze_leaks_from(const void* own_stack_low, const LeakAnalysisOpt
     marker.drain();
     analysis.threads_scanned = roots.threads_scanned;
     analysis.threads_unresponsive = roots.threads_unresponsive;
+    analysis.stop_method = roots.stop_method;
+    analysis.stop_fallback_reason = roots.stop_fallback_reason;
   });
   classify_unreachable(analysis);
   if (options.reachable_cycles) {

@@ -17,6 +17,7 @@
 #include "collector/cycles.h"
 #include "collector/heap_graph.h"
 #include "collector/leak_api.h"
+#include "profiler/snapshot.h"
 
 namespace heapsnap::collector {
 
@@ -30,6 +31,8 @@ struct LeakAnalysis {
   std::vector<FoundCycle> cycles;   // unreachable ones, then reachable ones when asked for
   std::size_t threads_scanned = 0;  // including the calling thread
   std::size_t threads_unresponsive = 0;
+  StopMethod stop_method = StopMethod::None;  // how the other threads were stopped
+  std::string stop_fallback_reason;            // why signals rather than ptrace ("" otherwise)
 };
 
 // The calling thread's stack is scanned from `own_stack_low` up. Call these from an entry point that
