@@ -6,6 +6,8 @@
 //   leak   also leaks one block for real (LEAK SITE)
 //   fork   forks once the threads run; the child starts threads of its own (blocks of other sizes)
 //          and exits first. In the child, the parent's threads do not exist: their blocks leak there.
+//   _exit  ends through _exit instead of exit
+//   wait   prints "ready <pid>" and waits for a signal to end it
 // The block sizes say who holds them: generation * 1000 + 1 (stack of the signal-blocking thread),
 // + 2 (its register), + 3 (the worker's stack); generation 1 in the first process, 2 in a fork child.
 
@@ -90,9 +92,13 @@ void start_threads(std::size_t generation) {
 int main(int argc, char** argv) {
   bool leak = false;
   bool fork_child = false;
+  bool immediate_exit = false;
+  bool wait_for_signal = false;
   for (int i = 1; i < argc; ++i) {
     leak |= std::string_view(argv[i]) == "leak";
     fork_child |= std::string_view(argv[i]) == "fork";
+    immediate_exit |= std::string_view(argv[i]) == "_exit";
+    wait_for_signal |= std::string_view(argv[i]) == "wait";
   }
   if (pipe(g_pipe) != 0) return 2;
   start_threads(1);
@@ -110,5 +116,12 @@ int main(int argc, char** argv) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 3;
   }
   std::printf("done\n");
+  std::fflush(stdout);
+  if (immediate_exit) _exit(0);
+  if (wait_for_signal) {
+    std::printf("ready %d\n", static_cast<int>(getpid()));
+    std::fflush(stdout);
+    for (;;) pause();
+  }
   return 0;
 }

@@ -6,6 +6,8 @@ timing. Paths come from the environment set by ctest."""
 import json
 import os
 import re
+import signal
+import subprocess
 import unittest
 from pathlib import Path
 
@@ -101,6 +103,29 @@ class StopTheWorld(HeapsnapTestCase):
         self.run_program(env={"HEAPSNAP_STOP_METHOD": "ptrace"})
         stop = self.snapshot()["thread_stop"]
         self.assertEqual((stop["method"], stop["threads_unscanned"]), ("ptrace", 0))
+
+    def assert_every_thread_scanned(self, snapshot, reason):
+        self.assertEqual(snapshot["process"]["reason"], reason)
+        self.assertEqual((snapshot["thread_stop"]["method"], snapshot["thread_stop"]["threads_unscanned"]),
+                         ("ptrace", 0))
+        blocks = reachability_by_size(snapshot)
+        for size in (SIGNAL_THREAD_STACK, SIGNAL_THREAD_REGISTER, WORKER_STACK):
+            self.assertEqual(blocks.get(size), "reachable", size)
+
+    def test_the_stop_works_from__exit_and_from_a_terminating_signal(self):
+        self.run_program("_exit")
+        self.assert_every_thread_scanned(self.snapshot(), "_exit")
+        with subprocess.Popen([HEAPSNAP, "run", "--quiet", "--force", "-o", str(self.dir / "term.json"), "--",
+                               PROGRAM, "wait"], cwd=self.dir, stdout=subprocess.PIPE) as process:
+            try:
+                self.assertEqual(process.stdout.readline(), b"done\n")
+                program_pid = int(process.stdout.readline().split()[1])
+                os.kill(program_pid, signal.SIGTERM)
+                self.assertEqual(process.wait(timeout=60), -signal.SIGTERM)
+            finally:
+                process.kill()
+                process.wait()
+        self.assert_every_thread_scanned(self.snapshot("term.json"), "SIGTERM")
 
     def test_a_forked_child_and_its_parent_each_stop_their_own_threads(self):
         for attempt in range(RUNS):
