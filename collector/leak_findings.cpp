@@ -8,6 +8,8 @@ namespace heapsnap::collector {
 LeakFindings to_findings(LeakAnalysis analysis) {
   auto graph = std::make_shared<HeapGraph>(std::move(analysis.graph));
   LeakFindings findings;
+  findings.thread_stop = ThreadStop{analysis.stop_method, std::move(analysis.stop_fallback_reason),
+                                    analysis.threads_scanned, analysis.threads_unresponsive};
   for (const FoundCycle& cycle : analysis.cycles) {
     BlockCycle block_cycle;
     block_cycle.reachable = cycle.reachable;

@@ -63,6 +63,8 @@ struct RootScan {
   RootSet roots;
   std::size_t threads_scanned = 0;
   std::size_t threads_unresponsive = 0;
+  StopMethod stop_method = StopMethod::None;
+  std::string stop_fallback_reason;
 };
 
 // The calling thread's stack is scanned from caller.stack_low up, with caller.registers as its
@@ -87,6 +89,8 @@ void with_roots_stopped(bool stop_other_threads, const CallerFrame& caller, With
                          live_registers(*thread, in_system_call)});
     }
     scan.threads_unresponsive = world->unresponsive();
+    scan.stop_method = world->method();
+    scan.stop_fallback_reason = world->fallback_reason();
   }
   scan.threads_scanned = threads.size();
   scan.roots = gather_roots(map, std::move(globals), threads, world && world->unresponsive() == 0);
@@ -153,6 +157,8 @@ LeakAnalysis analyze_leaks_from(const CallerFrame& caller, const LeakAnalysisOpt
     analysis.threads_unresponsive = scan.threads_unresponsive;
     analysis.exited_thread_descriptors = scan.roots.exited_thread_descriptors;
     analysis.anonymous_bytes_scanned = scan.roots.anonymous_bytes;
+    analysis.stop_method = scan.stop_method;
+    analysis.stop_fallback_reason = scan.stop_fallback_reason;
   });
   classify_unreachable(analysis);
   if (options.reachable_cycles) {

@@ -17,6 +17,7 @@
 #include "collector/cycles.h"
 #include "collector/heap_graph.h"
 #include "collector/leak_api.h"
+#include "profiler/snapshot.h"
 
 namespace heapsnap::collector {
 
@@ -32,6 +33,8 @@ struct LeakAnalysis {
   std::size_t threads_unresponsive = 0;
   std::size_t exited_thread_descriptors = 0;  // of glibc's cached stacks, scanned as roots
   std::size_t anonymous_bytes_scanned = 0;    // resident anonymous memory scanned as roots
+  StopMethod stop_method = StopMethod::None;  // how the other threads were stopped
+  std::string stop_fallback_reason;            // why signals rather than ptrace ("" otherwise)
 };
 
 // Where the calling thread's live stack begins. `registers`: the values its callee-saved registers

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "profiler/traceback.h"
@@ -70,6 +71,29 @@ struct FreeError {
   std::uint64_t address = 0;                  // the pointer freed, the first time
 };
 
+// How the leak analysis stopped the program's other threads to scan their stacks and registers
+// (docs/stop-the-world.md).
+enum class StopMethod : std::uint8_t {
+  None,     // no other thread was stopped (the analysis was asked not to)
+  Ptrace,   // a tracer task attached to every thread: signals the program blocks do not matter
+  Signals,  // the fallback: each thread answered a signal, unless it blocks it
+};
+// Its name in files and reports.
+constexpr std::string_view stop_method_name(StopMethod method) {
+  switch (method) {
+    case StopMethod::None: return "none";
+    case StopMethod::Ptrace: return "ptrace";
+    case StopMethod::Signals: return "signals";
+  }
+  return "none";
+}
+struct ThreadStop {
+  StopMethod method = StopMethod::None;
+  std::string fallback_reason;          // Signals: why ptrace was not used; empty otherwise
+  std::uint64_t threads_scanned = 0;    // including the analysing thread
+  std::uint64_t threads_unscanned = 0;  // not stopped: what only they hold may be reported leaked
+};
+
 struct ProcessInfo {
   std::int64_t pid = 0;
   std::vector<std::string> argv;
@@ -92,6 +116,8 @@ struct Snapshot {
   std::vector<Cycle> cycles;          // reference cycles the leak analysis found (unreachable ones, and
                                       // reachable ones when asked for)
   std::vector<FreeError> free_errors;     // bad frees seen while tracing, most frequent first
+  std::optional<ThreadStop> thread_stop;  // with leak_analysis: how the threads were stopped (absent
+                                          // in files written before it was recorded)
   ProcessInfo process;
 
   const Traceback& traceback_of(const Trace& trace) const {

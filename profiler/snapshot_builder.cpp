@@ -174,6 +174,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }
   if (findings != nullptr) {
+    snapshot.thread_stop = findings->thread_stop;
     for (const BlockCycle& found : findings->cycles) {
       Cycle cycle;
       cycle.reachable = found.reachable;

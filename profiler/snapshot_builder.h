@@ -26,6 +26,7 @@ struct BlockCycle {
 struct LeakFindings {
   BlockClassifier classify;
   std::vector<BlockCycle> cycles;
+  std::optional<ThreadStop> thread_stop;  // how the analysis stopped the other threads
 };
 
 // A snapshot of the live traced heap; with `findings`, a leak-analysed one.

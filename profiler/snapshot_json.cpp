@@ -178,6 +178,14 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                           {"allocation_calls", snapshot.allocation_calls}})
       << ",\n  \"leak_analysis\": " << (snapshot.leak_analysis ? "true" : "false")
       << ",\n  \"sampling_rate\": " << snapshot.sampling_rate << ",\n";
+  if (const std::optional<ThreadStop>& stop = snapshot.thread_stop) {  // optional: absent without leak analysis
+    out << "  \"thread_stop\": "
+        << dump(OrderedJson{{"method", stop_method_name(stop->method)},
+                            {"fallback_reason", stop->fallback_reason},
+                            {"threads_scanned", stop->threads_scanned},
+                            {"threads_unscanned", stop->threads_unscanned}})
+        << ",\n";
+  }
   write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
     return OrderedJson{{"function", frame->function}, {"filename", frame->filename}, {"lineno", frame->lineno},
                        {"module", frame->module},     {"address", to_hex(frame->address)}};
@@ -316,6 +324,9 @@ class SchemaReader {
     }
     if (const Json* leak_analysis = optional(document, "leak_analysis")) {
       snapshot.leak_analysis = boolean(*leak_analysis, root.member("leak_analysis"));
+    }
+    if (const Json* stop = optional(document, "thread_stop")) {
+      snapshot.thread_stop = thread_stop(*stop, root.member("thread_stop"));
     }
     if (const Json* sampling_rate = optional(document, "sampling_rate")) {
       snapshot.sampling_rate = unsigned_value<std::uint64_t>(*sampling_rate, root.member("sampling_rate"));
@@ -551,6 +562,24 @@ class SchemaReader {
                      std::to_string(traceback_count) + " entries)");
     }
     return TracebackIndex{index};
+  }
+
+  ThreadStop thread_stop(const Json& value, const JsonPath& path) const {
+    require_object(value, path);
+    ThreadStop stop;
+    const JsonPath method_path = path.member("method");
+    const std::string method = string(required(value, path, "method"), method_path);
+    if (method == stop_method_name(StopMethod::Ptrace)) {
+      stop.method = StopMethod::Ptrace;
+    } else if (method == stop_method_name(StopMethod::Signals)) {
+      stop.method = StopMethod::Signals;
+    } else if (method != stop_method_name(StopMethod::None)) {
+      fail(method_path, "unknown method " + quote(method) + " (expected ptrace, signals or none)");
+    }
+    if (const Json* reason = optional(value, "fallback_reason")) stop.fallback_reason = string(*reason, path.member("fallback_reason"));
+    stop.threads_scanned = unsigned_member<std::uint64_t>(value, path, "threads_scanned");
+    stop.threads_unscanned = unsigned_member<std::uint64_t>(value, path, "threads_unscanned");
+    return stop;
   }
 
   std::vector<FreeError> free_errors(const Json& value, const JsonPath& path, std::size_t traceback_count) const {

@@ -44,6 +44,7 @@ LeakReport finish(const Snapshot& snapshot, std::string snapshot_path, std::opti
   for (const BadFreeReport& error : report.free_errors) report.totals.free_errors += error.count;
   report.snapshot_path = std::move(snapshot_path);
   report.leak_analysis = leak_analysis;
+  report.thread_stop = snapshot.thread_stop;
   report.baseline_path = std::move(baseline_path);
   report.thresholds = thresholds;
   report.leaks = std::move(leaks);
@@ -59,6 +60,20 @@ LeakReport finish(const Snapshot& snapshot, std::string snapshot_path, std::opti
 }
 
 }  // namespace
+
+std::optional<std::string> incomplete_verdict_warning(const ThreadStop& stop) {
+  const bool fallback = stop.method == StopMethod::Signals;
+  if (stop.threads_unscanned == 0 && !fallback) return std::nullopt;
+  std::string how(stop_method_name(stop.method));
+  if (!stop.fallback_reason.empty()) how += ": " + stop.fallback_reason;
+  if (stop.threads_unscanned == 0) {
+    // Every thread answered, so the verdict stands; a program whose threads block signals would not.
+    return "every thread was scanned, but by the fallback method (" + how + ")";
+  }
+  const std::uint64_t n = stop.threads_unscanned;
+  return "leak verdict may be incomplete: " + std::to_string(n) + (n == 1 ? " thread" : " threads") +
+         " could not be stopped (" + how + ")";
+}
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds) {
   return finish(snapshot, std::move(snapshot_path), std::nullopt, thresholds,

@@ -38,6 +38,7 @@ inline constexpr int kLeakReportVersion = 1;
 struct LeakReport {
   std::string snapshot_path;
   bool leak_analysis = false;                // false: every live block counted as leaked
+  std::optional<ThreadStop> thread_stop;     // how the analysis stopped the threads, when the snapshot says
   std::optional<std::string> baseline_path;  // set when only growth over a baseline counts
   GateThresholds thresholds;
   std::vector<LeakSite> leaks;               // sorted, biggest first
@@ -51,6 +52,10 @@ struct LeakReport {
 };
 
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const GateThresholds& thresholds);
+
+// "leak verdict may be incomplete: 2 threads could not be stopped (signals: ptrace not permitted: ...)"
+// when threads went unscanned or signals stopped them rather than ptrace; nothing otherwise.
+std::optional<std::string> incomplete_verdict_warning(const ThreadStop& stop);
 
 // Only what grew since `baseline` counts: leak sites per stack (see leak_growth), cycles per shape.
 LeakReport build_leak_report(const Snapshot& snapshot, std::string snapshot_path, const Snapshot& baseline,

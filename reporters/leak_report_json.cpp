@@ -33,6 +33,18 @@ nlohmann::ordered_json suppressions_to_json(const AppliedSuppressions& applied) 
           {"totals", amount_to_json(applied.total())}};
 }
 
+// How the threads were stopped, and the warning the text report prints; null when the snapshot does not say.
+nlohmann::ordered_json thread_stop_to_json(const std::optional<ThreadStop>& stop) {
+  using Json = nlohmann::ordered_json;
+  if (!stop) return nullptr;
+  const std::optional<std::string> warning = incomplete_verdict_warning(*stop);
+  return {{"method", stop_method_name(stop->method)},
+          {"fallback_reason", stop->fallback_reason},
+          {"threads_scanned", stop->threads_scanned},
+          {"threads_unscanned", stop->threads_unscanned},
+          {"warning", warning ? Json(*warning) : Json(nullptr)}};
+}
+
 }  // namespace
 
 LeakReportJsonReporter::LeakReportJsonReporter(LeakReport report) : report_(std::move(report)) {}
@@ -78,6 +90,7 @@ void LeakReportJsonReporter::render(std::ostream& out) const {
       {"version", kLeakReportVersion},
       {"snapshot", report_.snapshot_path},
       {"leak_analysis", report_.leak_analysis},
+      {"thread_stop", thread_stop_to_json(report_.thread_stop)},
       {"leaks", std::move(leaks)},
       {"cycles", std::move(cycles)},
       {"cycle_shapes", std::move(cycle_shapes)},

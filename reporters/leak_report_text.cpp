@@ -96,6 +96,9 @@ void LeakReportTextReporter::render_leaks(std::ostream& out) const {
   out << "\nSnapshot: " << report_.snapshot_path << "\n";
   out << (report_.leak_analysis ? "Leak analysis: yes, unreachable blocks are leaks\n"
                                 : "Leak analysis: no, every block still allocated counts as leaked\n");
+  if (report_.thread_stop) {
+    if (const std::optional<std::string> warning = incomplete_verdict_warning(*report_.thread_stop)) out << "Note: " << *warning << "\n";
+  }
   if (report_.baseline_path) out << "Baseline: " << *report_.baseline_path << " (only growth since it counts)\n";
   // Bad frees first: each is a bug in the program, whatever the leaks are.
   for (std::size_t i = 0; i < report_.free_errors.size(); ++i) {

@@ -5,11 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -108,6 +112,87 @@ TEST_CASE("a block only another thread's stack or registers hold is reachable") 
   CHECK(reachability_of(snapshot, reinterpret_cast<void*>(disguised ^ 1)) == heapsnap::Reachability::Reachable);
   stop = true;
   holder.join();
+}
+
+// A thread that blocks every signal, as the signal-handling thread of a server does, holding a block
+// only in a register until told to stop.
+class SignalBlockingHolder {
+ public:
+  SignalBlockingHolder()
+      : thread_([this] {
+          sigset_t all;
+          sigfillset(&all);
+          pthread_sigmask(SIG_BLOCK, &all, nullptr);
+          void* held = std::malloc(210);
+          disguised_ = reinterpret_cast<std::uintptr_t>(held) ^ 1;
+          while (!stop_) asm volatile("" : "+r"(held));
+          std::free(held);
+        }) {
+    while (disguised_ == 0) std::this_thread::yield();
+  }
+  ~SignalBlockingHolder() {
+    stop_ = true;
+    thread_.join();
+  }
+  const void* block() const { return reinterpret_cast<const void*>(disguised_ ^ 1); }
+
+ private:
+  std::atomic<std::uintptr_t> disguised_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_CASE("ptrace stops and scans a thread that blocks every signal") {
+  Tracing tracing;
+  SignalBlockingHolder holder;
+  const auto snapshot = collect_with_clean_stack();
+  REQUIRE(snapshot.thread_stop.has_value());
+  CHECK(snapshot.thread_stop->method == heapsnap::StopMethod::Ptrace);
+  CHECK(snapshot.thread_stop->fallback_reason.empty());
+  CHECK(snapshot.thread_stop->threads_unscanned == 0);
+  CHECK(snapshot.thread_stop->threads_scanned >= 2);
+  CHECK(reachability_of(snapshot, holder.block()) == heapsnap::Reachability::Reachable);
+}
+
+TEST_CASE("with HEAPSNAP_STOP_METHOD=signals a thread blocking the stop signal is counted unscanned") {
+  Tracing tracing;
+  SignalBlockingHolder holder;
+  setenv("HEAPSNAP_STOP_METHOD", "signals", 1);
+  const auto snapshot = collect_with_clean_stack();
+  unsetenv("HEAPSNAP_STOP_METHOD");
+  REQUIRE(snapshot.thread_stop.has_value());
+  CHECK(snapshot.thread_stop->method == heapsnap::StopMethod::Signals);
+  CHECK(snapshot.thread_stop->fallback_reason == "HEAPSNAP_STOP_METHOD=signals");
+  CHECK(snapshot.thread_stop->threads_unscanned == 1);
+}
+
+TEST_CASE("both methods find what a thread waiting in the kernel holds, again and again") {
+  Tracing tracing;
+  const char* method = GENERATE("ptrace", "signals");
+  setenv("HEAPSNAP_STOP_METHOD", method, 1);
+  std::atomic<std::uintptr_t> disguised{0};
+  int never_written[2];
+  REQUIRE(pipe(never_written) == 0);
+  std::thread waiter([&] {
+    void* held = std::malloc(220);
+    disguised = reinterpret_cast<std::uintptr_t>(held) ^ 1;
+    char byte;
+    while (read(never_written[0], &byte, 1) < 0) {
+    }
+    escape(held);
+    std::free(held);
+  });
+  while (disguised == 0) std::this_thread::yield();
+  for (int round = 0; round < 5; ++round) {
+    const auto snapshot = collect_with_clean_stack();
+    CHECK(std::string(heapsnap::stop_method_name(snapshot.thread_stop->method)) == method);
+    CHECK(snapshot.thread_stop->threads_unscanned == 0);
+    CHECK(reachability_of(snapshot, reinterpret_cast<void*>(disguised ^ 1)) == heapsnap::Reachability::Reachable);
+  }
+  unsetenv("HEAPSNAP_STOP_METHOD");
+  close(never_written[1]);  // read returns 0: the waiter ends
+  waiter.join();
+  close(never_written[0]);
 }
 
 TEST_CASE("deep lists: 100k reachable nodes, and 100k leaked ones (1 direct, the rest indirect)") {

@@ -227,6 +227,33 @@ TEST_CASE("the leak report as text when the gate passes or nothing leaked", "[le
   CHECK_THAT(clean, Catch::Contains("Leak analysis: no, every block still allocated counts as leaked\nNo leaks.\n"));
 }
 
+TEST_CASE("the leak report says when threads went unscanned or signals stopped them", "[leaks][text][json]") {
+  Snapshot snapshot = analysed();
+  snapshot.thread_stop = ThreadStop{StopMethod::Ptrace, "", 4, 0};
+  const std::string complete = render(LeakReportTextReporter(build_leak_report(snapshot, "run.json", thresholds(0, 0))));
+  CHECK_THAT(complete, !Catch::Contains("Note:"));
+  auto json = nlohmann::json::parse(render(LeakReportJsonReporter(build_leak_report(snapshot, "run.json", thresholds(0, 0)))));
+  CHECK(json["thread_stop"] == nlohmann::json::parse(R"({"method": "ptrace", "fallback_reason": "", "threads_scanned": 4,
+                                                          "threads_unscanned": 0, "warning": null})"));
+
+  snapshot.thread_stop = ThreadStop{StopMethod::Signals, "ptrace not permitted: PTRACE_SEIZE of thread 9: Operation not permitted", 3, 2};
+  const std::string expected =
+      "leak verdict may be incomplete: 2 threads could not be stopped (signals: ptrace not permitted: PTRACE_SEIZE of "
+      "thread 9: Operation not permitted)";
+  const std::string incomplete = render(LeakReportTextReporter(build_leak_report(snapshot, "run.json", thresholds(0, 0))));
+  CHECK_THAT(incomplete, Catch::Contains("Leak analysis: yes, unreachable blocks are leaks\nNote: " + expected + "\n"));
+  json = nlohmann::json::parse(render(LeakReportJsonReporter(build_leak_report(snapshot, "run.json", thresholds(0, 0)))));
+  CHECK(json["thread_stop"]["warning"] == expected);
+  CHECK(json["thread_stop"]["threads_unscanned"] == 2);
+
+  snapshot.thread_stop = ThreadStop{StopMethod::Signals, "HEAPSNAP_STOP_METHOD=signals", 3, 0};
+  CHECK(incomplete_verdict_warning(*snapshot.thread_stop) ==
+        "every thread was scanned, but by the fallback method (signals: HEAPSNAP_STOP_METHOD=signals)");
+  snapshot.thread_stop.reset();
+  json = nlohmann::json::parse(render(LeakReportJsonReporter(build_leak_report(snapshot, "run.json", thresholds(0, 0)))));
+  CHECK(json["thread_stop"].is_null());
+}
+
 TEST_CASE("the leak report as text with a baseline, and a limited number of sites", "[leaks][text]") {
   const Snapshot baseline = SnapshotBuilder().add(0, 10, kWidget).build();
   const Snapshot current = SnapshotBuilder().add(0, 30, kWidget, 2).add(0, 8, kNode).add(0, 4, kCache).build();

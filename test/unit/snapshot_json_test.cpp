@@ -410,3 +410,33 @@ TEST_CASE("CBOR strings in chunks are read; chunks that are chunked strings agai
   key.append(1'000'000, '\x5f');
   CHECK_THROWS_WITH(parse_snapshot(key, "key.cbor"), Catch::StartsWith("key.cbor: byte 5: not valid CBOR"));
 }
+
+TEST_CASE("how the threads were stopped survives both encodings, absent when not recorded", "[snapshot_json]") {
+  Snapshot snapshot = full_snapshot();
+  snapshot.leak_analysis = true;
+  snapshot.thread_stop = ThreadStop{StopMethod::Signals, "ptrace not permitted: PTRACE_SEIZE of thread 7: Operation not permitted", 3, 1};
+  for (const Snapshot& copy : {parse_snapshot(to_json(snapshot), "j"), parse_snapshot(to_cbor(snapshot), "c")}) {
+    REQUIRE(copy.thread_stop.has_value());
+    CHECK(copy.thread_stop->method == StopMethod::Signals);
+    CHECK(copy.thread_stop->fallback_reason == snapshot.thread_stop->fallback_reason);
+    CHECK(copy.thread_stop->threads_scanned == 3);
+    CHECK(copy.thread_stop->threads_unscanned == 1);
+  }
+  // Files written before it was recorded, and snapshots without a leak analysis, have none.
+  CHECK(to_json(full_snapshot()).find("thread_stop") == std::string::npos);
+  CHECK_FALSE(parse_snapshot(to_json(full_snapshot()), "old.json").thread_stop.has_value());
+
+  nlohmann::json document = nlohmann::json::parse(to_json(snapshot));
+  document["thread_stop"].erase("fallback_reason");
+  document["thread_stop"]["method"] = "ptrace";
+  const Snapshot without_reason = parse_snapshot_json(document.dump(), "ok.json");
+  CHECK(without_reason.thread_stop->method == StopMethod::Ptrace);
+  CHECK(without_reason.thread_stop->fallback_reason.empty());
+  document["thread_stop"]["method"] = "telepathy";
+  CHECK_THROWS_WITH(parse_snapshot_json(document.dump(), "bad.json"),
+                    Catch::StartsWith("bad.json: /thread_stop/method: unknown method \"telepathy\""));
+  document["thread_stop"]["method"] = "signals";
+  document["thread_stop"]["threads_unscanned"] = -1;
+  CHECK_THROWS_WITH(parse_snapshot_json(document.dump(), "bad.json"),
+                    Catch::StartsWith("bad.json: /thread_stop/threads_unscanned: expected a non-negative integer"));
+}
