@@ -84,8 +84,11 @@ class StopTheWorld(HeapsnapTestCase):
                 self.assertEqual(stop["threads_scanned"], 2)  # main and the worker
                 blocks = reachability_by_size(snapshot)
                 self.assertEqual(blocks.get(WORKER_STACK), "reachable")
-                # What only the unscanned thread holds looks leaked: why the report warns.
-                self.assertEqual(blocks.get(SIGNAL_THREAD_STACK), "direct")
+                # The thread that could not be stopped: its stack is scanned whole while it runs, dead
+                # frames included, so what it holds there is not reported leaked. Its registers cannot
+                # be read (a block only they hold may look leaked, unless a stale copy lies in a dead
+                # frame): why the report warns.
+                self.assertEqual(blocks.get(SIGNAL_THREAD_STACK), "reachable")
 
                 text = self.check("out.json").stdout.decode()
                 self.assertRegex(text, re.escape("leak verdict may be incomplete: 1 thread could not be stopped "
