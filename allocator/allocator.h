@@ -49,7 +49,7 @@ BlockInfo deallocate(void* p) noexcept;
 
 // Why deallocate() freed nothing for a non-null pointer. Off the hot path: called only then.
 enum class BadFreeKind : std::uint8_t {
-  NotOurs,         // not in heapsnap's heap: memory of another allocator (the loader's early blocks)
+  NotOurs,         // not in heapsnap's heap: a global, the stack, a huge block already unmapped
   InvalidPointer,  // inside the heap but not the start of an allocated block
   DoubleFree,      // the start of a block that is already free
 };
