@@ -15,7 +15,8 @@
 
 namespace heapsnap {
 
-static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) && std::atomic<std::uint32_t>::is_always_lock_free,
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
               "the kernel reads the futex word itself");
 
 enum class FutexWait { Woken, ValueChanged, TimedOut, Interrupted };
