@@ -13,7 +13,9 @@
 // data is never shifted by a header and the block owning any address, including an interior pointer,
 // is found in O(1): a two-level segment map gives the segment of an address (or says it is not ours),
 // the slice index gives the page, and one multiply by a per-page magic number gives the block index.
-// site == Free marks a free block, which is what heap walks and double-free detection read.
+// site == Free marks a free block, which is what heap walks and double-free detection read. A
+// page's blocks join its free list 4 KiB at a time as it fills, so a page is written only as far as
+// it is used; lookups and walks stop at the blocks made so far (the page's capacity).
 //
 // Each thread allocates from its own ThreadHeap: pages and segments belong to one heap, and the fast
 // paths (allocate from the current page's free list, free into a page of the calling thread's heap)
@@ -49,7 +51,7 @@ BlockInfo deallocate(void* p) noexcept;
 
 // Why deallocate() freed nothing for a non-null pointer. Off the hot path: called only then.
 enum class BadFreeKind : std::uint8_t {
-  NotOurs,         // not in heapsnap's heap: memory of another allocator (the loader's early blocks)
+  NotOurs,         // not in heapsnap's heap: a global, the stack, a huge block already unmapped
   InvalidPointer,  // inside the heap but not the start of an allocated block
   DoubleFree,      // the start of a block that is already free
 };

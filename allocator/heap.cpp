@@ -121,7 +121,34 @@ void queue_remove(Page*& head, Page* page) noexcept {
   page->next = page->prev = nullptr;
 }
 
-// Takes over the frees other threads pushed. Returns true when the page has a free block now.
+// A page's blocks join its free list a few at a time, as it is used, rather than all when it is made:
+// writing a link into every block and clearing every tag touched the whole page, and those page faults
+// were a quarter of a tiny program's run time under heapsnap. Blocks are added one OS page at a time.
+constexpr std::uint32_t kExtendBytes = 4096;
+
+// Links the page's next never-used blocks into its (empty) free list, after clearing their tags.
+// `capacity` grows over them last, with release: lookups and heap walks take indices past it for no
+// block, so none reads a tag before it is cleared. False when the page has no never-used block left.
+bool extend_free_list(Page* page) noexcept {
+  const std::uint32_t linked = page->capacity.load(std::memory_order_relaxed);
+  const std::uint32_t total = layout_for(page->size_class.load(std::memory_order_relaxed)).capacity;
+  if (linked >= total) return false;
+  const std::uint32_t step = page->block_size >= kExtendBytes ? 1 : kExtendBytes / page->block_size;
+  const std::uint32_t end = total - linked < step ? total : linked + step;
+  std::memset(static_cast<void*>(page->tags + linked), 0, sizeof(BlockTag) * (end - linked));  // all Free
+  FreeBlock* free = page->free;  // link back to front so blocks are handed out in address order
+  for (std::uint32_t i = end; i-- > linked;) {
+    auto* block = reinterpret_cast<FreeBlock*>(page->block_at(i));
+    block->next = free;
+    free = block;
+  }
+  page->free = free;
+  page->capacity.store(end, std::memory_order_release);
+  return true;
+}
+
+// Takes over the frees other threads pushed, or else the page's next never-used blocks. Returns true
+// when the page has a free block now.
 bool collect_remote_frees(Page* page) noexcept {
   if (page->remote_free.load(std::memory_order_relaxed) != nullptr) {
     FreeBlock* list = page->remote_free.exchange(nullptr, std::memory_order_acquire);
@@ -135,7 +162,7 @@ bool collect_remote_frees(Page* page) noexcept {
     page->free = list;
     page->used -= count;
   }
-  return page->free != nullptr;
+  return page->free != nullptr || extend_free_list(page);
 }
 
 Segment* create_segment(ThreadHeap* heap) noexcept {
@@ -185,21 +212,15 @@ Page* new_page(ThreadHeap* heap, std::size_t cls) noexcept {
   page->slice_count = static_cast<std::uint8_t>(layout.slices);
   page->is_full = 0;
   page->block_size = block_size;
-  page->capacity.store(layout.capacity, std::memory_order_relaxed);
+  page->capacity.store(0, std::memory_order_relaxed);  // extend_free_list, below, makes the first blocks
   page->used = 0;
   page->divide_magic = ((std::uint64_t{1} << 48) + block_size - 1) / block_size;
   page->start = reinterpret_cast<std::byte*>(segment) + (static_cast<std::size_t>(first) << kSliceShift);
   page->tags = reinterpret_cast<BlockTag*>(page->start + layout.tags_offset);
   page->remote_free.store(nullptr, std::memory_order_relaxed);
   page->heap = heap;
-  std::memset(static_cast<void*>(page->tags), 0, sizeof(BlockTag) * layout.capacity);  // all Free
-  FreeBlock* free = nullptr;  // link back to front so blocks are handed out in address order
-  for (std::uint32_t i = layout.capacity; i-- > 0;) {
-    auto* block = reinterpret_cast<FreeBlock*>(page->block_at(i));
-    block->next = free;
-    free = block;
-  }
-  page->free = free;
+  page->free = nullptr;
+  extend_free_list(page);
   page->in_use.store(1, std::memory_order_release);  // visible to heap walks from here on
   queue_push(heap->queue[cls], page);
   return page;

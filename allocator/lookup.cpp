@@ -95,7 +95,10 @@ void walk_heap(BlockVisitor visit, void* context) noexcept {
       const PageLayout layout = layout_for(cls);
       std::byte* start = base + (slice << kSliceShift);
       const auto* tags = reinterpret_cast<const BlockTag*>(start + layout.tags_offset);
-      for (std::uint32_t i = 0; i < layout.capacity; ++i) {
+      // Only the blocks the page has used so far: the tags past them are not cleared yet.
+      const std::uint32_t used_so_far = page.capacity.load(std::memory_order_acquire);
+      const std::uint32_t blocks = used_so_far < layout.capacity ? used_so_far : layout.capacity;
+      for (std::uint32_t i = 0; i < blocks; ++i) {
         const std::uint32_t site = tags[i].site.load(std::memory_order_acquire);
         if (site == 0) continue;
         visit(context, {start + std::size_t{i} * kClassSizes[cls], kClassSizes[cls],

@@ -33,7 +33,8 @@ struct Page {
   std::uint8_t slice_count;              // length of the run
   std::uint8_t is_full;                  // owner bookkeeping: on the heap's full list
   std::uint32_t block_size;              // kClassSizes[size_class], cached for the free path
-  std::atomic<std::uint32_t> capacity;   // blocks in the page (tags fill the tail after them)
+  std::atomic<std::uint32_t> capacity;   // blocks used so far (free list, tags cleared); grows to the layout's
+                                         // capacity as the page fills (heap.cpp: extend_free_list)
   std::uint32_t used;                    // blocks handed out and not yet freed back to the owner
   std::uint64_t divide_magic;            // ceil(2^48 / block_size): offset -> index with one multiply
   std::byte* start;                      // first block (slice aligned)

@@ -1,6 +1,6 @@
 #pragma once
 // Frees of memory that is not allocated: double frees and frees of pointers heapsnap never handed
-// out. The allocator refuses them without touching the heap (allocator.h: deallocate); this records
+// out (into a block, or outside its heap altogether: a global, the stack). The allocator refuses them without touching the heap (allocator.h: deallocate); this records
 // each one, with the stack of the bad free and, for a double free, where the block was allocated, so
 // that snapshots and `heapsnap check` report them. Recording allocates nothing: a fixed table, lock-free.
 
@@ -20,7 +20,8 @@ struct FreeErrorRecord {
 };
 
 // Called by free() and its relatives when deallocate() refused `p` (non-null). `skip`: heapsnap frames
-// above the caller. Memory of another allocator (BadFreeKind::NotOurs) is not an error and is ignored.
+// above the caller. A pointer outside heapsnap's heap (BadFreeKind::NotOurs) is an invalid free too:
+// nothing legitimately frees one (see free_errors.cpp).
 void record_bad_free(const void* p, std::uint32_t skip) noexcept;
 
 // What has been recorded since the process started (or since clear_free_errors), most frequent first.

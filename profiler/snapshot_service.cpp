@@ -1,15 +1,15 @@
 #include "profiler/snapshot_service.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <iterator>
 #include <cerrno>
+#include <cstdint>
+#include <iterator>
 
+#include "profiler/futex.h"
 #include "profiler/recursion_guard.h"
 #include "profiler/signal_chain.h"
 
@@ -20,9 +20,19 @@ extern "C" int __sigaction(int signal, const struct sigaction* action, struct si
 namespace heapsnap {
 namespace {
 
+using namespace std::chrono_literals;
+
 SnapshotServiceConfig g_config;
-int g_wake_pipe[2] = {-1, -1};
-int g_done_pipe[2] = {-1, -1};  // the service thread says "final snapshot written" here
+
+// Signal handlers and the service thread meet through futex words, not pipes: heapsnap keeps no file
+// descriptor, so the program's descriptors are numbered as without it, and a program that closes
+// every descriptor (closefrom, a close-all loop before exec) cannot break heapsnap or make it write
+// into a file of the program's that took a freed number.
+std::atomic<std::uint32_t> g_wake_word{0};        // changes with every request; the service thread sleeps on it
+std::atomic<bool> g_snapshot_requested{false};    // a snapshot signal arrived since the last snapshot
+std::atomic<int> g_terminating_signal{0};         // a terminating signal that waits for the final snapshot
+std::atomic<std::uint32_t> g_final_done{0};       // 1 once the final snapshot is written; handlers sleep on it
+std::atomic<std::uint32_t> g_service_tid{0};      // the service thread's kernel id; its starter sleeps on it
 
 // The signals whose default action ends the program quietly and that a final snapshot should survive,
 // and whether heapsnap's handler stands in for their default action now.
@@ -38,13 +48,21 @@ int terminating_index(int signal) {
 bool is_default(const struct sigaction& action) {
   return (action.sa_flags & SA_SIGINFO) == 0 && action.sa_handler == SIG_DFL;
 }
-constexpr char kSnapshotRequest = 's';
-std::atomic<int> g_service_tid{0};
 struct sigaction g_program_action;  // the program's handler for our signal, chained to
+
+// Async-signal-safe: the request is already stored when the word changes, so the service thread
+// either sees the request before it sleeps or is refused sleep because the word moved.
+void wake_service() noexcept {
+  g_wake_word.fetch_add(1);
+  futex_wake_all(g_wake_word);
+}
+
+bool request_pending() noexcept { return g_snapshot_requested.load() || g_terminating_signal.load() != 0; }
 
 void on_snapshot_signal(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
-  [[maybe_unused]] ssize_t ignored = write(g_wake_pipe[1], &kSnapshotRequest, 1);  // async-signal-safe
+  g_snapshot_requested.store(true);
+  wake_service();
   pass_on_to_program(g_program_action, signal, info, context);
   errno = saved_errno;
 }
@@ -63,18 +81,18 @@ const char* signal_name(int signal) {
 // rather than hanging.
 int final_snapshot_wait_ms() { return tl_inside_heapsnap ? 2000 : 120000; }
 
-// Async-signal-safe throughout: write, poll, read, sigaction, raise.
+// Async-signal-safe throughout: atomics, futex, sigaction, raise.
 void on_terminating_signal(int signal) {
   const int saved_errno = errno;
-  const char request = static_cast<char>(signal);  // a signal number, never kSnapshotRequest
-  if (write(g_wake_pipe[1], &request, 1) == 1) {
-    pollfd done{g_done_pipe[0], POLLIN, 0};
+  if (g_service_tid.load() != 0) {
+    int none = 0;
+    g_terminating_signal.compare_exchange_strong(none, signal);
+    wake_service();
     int left = final_snapshot_wait_ms();
-    while (left > 0) {
-      const int ready = poll(&done, 1, 100);
-      if (ready > 0) break;
-      if (ready == 0 || errno == EINTR) left -= 100;  // interrupted by a stop-the-world: keep waiting
-      else break;
+    while (left > 0 && g_final_done.load() == 0) {
+      const FutexWait waited = futex_wait(g_final_done, 0, 100ms);
+      // Interrupted by a stop-the-world (the snapshot stops this thread too): keep waiting.
+      if (waited == FutexWait::TimedOut || waited == FutexWait::Interrupted) left -= 100;
     }
   }
   // The default action now, as if heapsnap had not been here: the status the parent sees is the
@@ -109,40 +127,35 @@ void install_terminating_handlers() noexcept {
 
 void* serve(void*) {
   tl_inside_heapsnap = true;  // everything this thread allocates is heapsnap's own
-  g_service_tid.store(static_cast<int>(gettid()));
+  g_service_tid.store(static_cast<std::uint32_t>(gettid()));
+  futex_wake_all(g_service_tid);
   unsigned sequence = 0;
-  const int timeout = g_config.interval.count() > 0 ? static_cast<int>(g_config.interval.count()) : -1;
+  const std::chrono::milliseconds timeout = g_config.interval.count() > 0 ? g_config.interval : -1ms;
   while (true) {
-    pollfd wake{g_wake_pipe[0], POLLIN, 0};
-    const int ready = poll(&wake, 1, timeout);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return nullptr;
-    if (ready == 0) {
-      g_config.take("interval", ++sequence);
-      continue;
+    const std::uint32_t seen = g_wake_word.load();  // before looking at the requests: see wake_service
+    if (!request_pending()) {
+      const FutexWait waited = futex_wait(g_wake_word, seen, timeout);
+      if (waited == FutexWait::TimedOut) g_config.take("interval", ++sequence);
+      continue;  // woken (perhaps spuriously) or interrupted: look at the requests again
     }
-    char drained[64];
-    bool snapshot_asked = false;
-    int terminating = 0;
-    for (ssize_t got; (got = read(g_wake_pipe[0], drained, sizeof drained)) > 0;) {
-      for (ssize_t i = 0; i < got; ++i) {
-        if (drained[i] == kSnapshotRequest) snapshot_asked = true;
-        else terminating = drained[i];
-      }
-    }
+    const int terminating = g_terminating_signal.exchange(0);
+    const bool snapshot_asked = g_snapshot_requested.exchange(false);
     if (terminating != 0 && g_config.take_final != nullptr) {
       g_config.take_final(signal_name(terminating));
-      const char done = 'd';
-      [[maybe_unused]] ssize_t ignored = write(g_done_pipe[1], &done, 1);
+      g_final_done.store(1);
+      futex_wake_all(g_final_done);
       continue;  // the program is ending: no further snapshots
     }
     if (snapshot_asked) g_config.take("signal", ++sequence);
   }
 }
 
+// Starts the thread and returns once it has published its id: a stop-the-world must know which thread
+// to leave running from the start, or it signals this one, which blocks every signal, and waits out
+// its timeout (a process exiting right after start stalled 2 s). The wait takes no lock and
+// allocates nothing, so it is safe in a constructor and in a forked child.
 bool start_thread() noexcept {
-  if (pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-  if (pipe2(g_done_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  g_service_tid.store(0);
   // The thread takes no signal of the program's: they must reach the program's own threads.
   sigset_t all, previous;
   sigfillset(&all);
@@ -150,8 +163,10 @@ bool start_thread() noexcept {
   pthread_t thread;
   const bool started = pthread_create(&thread, nullptr, serve, nullptr) == 0;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (started) pthread_detach(thread);
-  return started;
+  if (!started) return false;
+  pthread_detach(thread);
+  while (g_service_tid.load() == 0) futex_wait(g_service_tid, 0, -1ms);
+  return true;
 }
 
 }  // namespace
@@ -173,7 +188,7 @@ bool start_snapshot_service(const SnapshotServiceConfig& config) noexcept {
   return true;
 }
 
-int snapshot_service_thread_id() noexcept { return g_service_tid.load(); }
+int snapshot_service_thread_id() noexcept { return static_cast<int>(g_service_tid.load()); }
 
 int program_sigaction(int signal, const struct sigaction* action, struct sigaction* previous) noexcept {
   const int index = terminating_index(signal);
@@ -202,12 +217,12 @@ int program_sigaction(int signal, const struct sigaction* action, struct sigacti
 }
 
 void restart_snapshot_service_after_fork() noexcept {
+  // The parent's requests and its final snapshot are not the child's.
   g_service_tid.store(0);
+  g_snapshot_requested.store(false);
+  g_terminating_signal.store(0);
+  g_final_done.store(0);
   if (g_config.take == nullptr) return;
-  for (int* pipe_ends : {g_wake_pipe, g_done_pipe}) {
-    close(pipe_ends[0]);
-    close(pipe_ends[1]);
-  }
   start_thread();
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Snapshots on demand and on an interval, taken on a thread of heapsnap's own: a signal handler may
-// only write a byte to a pipe, and building a snapshot inside a random program thread could wait on
-// a lock that very thread holds.
+// only set a flag and wake that thread (a futex: heapsnap keeps no file descriptor), and building a
+// snapshot inside a random program thread could wait on a lock that very thread holds.
 
 #include <signal.h>
 
@@ -20,10 +20,12 @@ struct SnapshotServiceConfig {
   void (*take_final)(const char* reason) = nullptr;
 };
 
-// Starts the service thread (once per process). False with nothing started when the configuration
-// asks for nothing or the thread or pipe cannot be made.
+// Starts the service thread (once per process) and returns once its id is known
+// (snapshot_service_thread_id). False with nothing started when the configuration asks for nothing
+// or the thread cannot be made.
 bool start_snapshot_service(const SnapshotServiceConfig& config) noexcept;
-// In a forked child: the service thread did not survive fork; start a new one with the same config.
+// In a forked child: the service thread did not survive fork; start a new one with the same config,
+// and return once its id is known.
 void restart_snapshot_service_after_fork() noexcept;
 
 // sigaction as the program sees it while heapsnap stands in for the default action of SIGTERM, SIGINT

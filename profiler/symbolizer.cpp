@@ -15,7 +15,10 @@
 namespace heapsnap {
 namespace {
 
+// Only Itanium-mangled names ("_Z...") are demangled: __cxa_demangle also reads a bare name as a
+// type, so a C function named `f`, `i` or `d` would otherwise show as `float`, `int` or `double`.
 std::string demangle(const char* name) {
+  if (name[0] != '_' || name[1] != 'Z') return name;
   int status = 0;
   char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
   if (demangled == nullptr) return name;

@@ -1,6 +1,7 @@
-// Frees memory that is not allocated, as buggy programs do: a block freed twice and a pointer into
-// the middle of a block. With glibc this aborts; under heapsnap the frees are refused, the program
-// goes on, and the snapshot reports both with their stacks. The marked lines are found by the test.
+// Frees memory that is not allocated, as buggy programs do: a block freed twice, a pointer into the
+// middle of a block, a global and an array on the stack. With glibc this aborts; under heapsnap the
+// frees are refused, the program goes on, and the snapshot reports each with its stack. The marked
+// lines are found by the test.
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,20 @@ namespace {
   asm volatile("" ::: "memory");  // not a tail call: this frame stays on the stack
 }
 
+char g_global_buffer[32];
+
+[[gnu::noinline]] void free_global() {
+  std::free(g_global_buffer);  // FREE OF A GLOBAL
+  asm volatile("" ::: "memory");
+}
+
+[[gnu::noinline]] void free_stack_array() {
+  char on_stack[32];
+  asm volatile("" : : "g"(on_stack) : "memory");
+  std::free(on_stack);  // FREE OF A STACK ARRAY
+  asm volatile("" ::: "memory");
+}
+
 }  // namespace
 
 int main() {
@@ -28,6 +43,8 @@ int main() {
   char* other = static_cast<char*>(std::malloc(64));
   free_block(other + 16);  // not the start of a block
   std::free(other);
+  free_global();
+  free_stack_array();
   std::puts("still running");
   return 0;
 }

@@ -130,30 +130,39 @@ class ProcessFaults(HeapsnapTestCase):
         self.assertEqual(result.stdout, b"still running\n")
         source = SOURCE / "test" / "integration" / "bad_free.cpp"
         free_line = line_of_code(source, "// BAD FREE HERE")
+        global_line = line_of_code(source, "// FREE OF A GLOBAL")
+        stack_line = line_of_code(source, "// FREE OF A STACK ARRAY")
         allocation_line = line_of_code(source, "// BAD FREE ALLOCATION")
         check = run([HEAPSNAP, "check", "bad.json", "--format", "json"], cwd=self.dir)
         self.assertEqual(check.returncode, 1, check.stderr)
         report = json.loads(check.stdout)
-        self.assertEqual(report["totals"]["free_errors"], 2)
-        self.assertIn("2 bad frees (double or invalid) exceed --max-free-errors 0", report["gate"]["reasons"])
-        kinds = {error["kind"]: error for error in report["free_errors"]}
-        self.assertEqual(set(kinds), {"double_free", "invalid_free"})
-        for error in kinds.values():
-            self.assertEqual(error["count"], 1)
+        self.assertEqual(report["totals"]["free_errors"], 4)
+        self.assertIn("4 bad frees (double or invalid) exceed --max-free-errors 0", report["gate"]["reasons"])
+        errors = {}
+        for error in report["free_errors"]:
             top = error["freed_at"][0]
-            self.assertEqual((top["filename"].rsplit("/", 1)[-1], top["lineno"]), ("bad_free.cpp", free_line))
-        allocated = kinds["double_free"]["allocated_at"]
+            self.assertEqual(top["filename"].rsplit("/", 1)[-1], "bad_free.cpp")
+            self.assertEqual(error["count"], 1)
+            errors[(error["kind"], top["lineno"], top["function"])] = error
+        self.assertEqual(set(errors), {
+            ("double_free", free_line, "free_block"),          # the same block twice
+            ("invalid_free", free_line, "free_block"),         # into a block
+            ("invalid_free", global_line, "free_global"),      # outside the heap
+            ("invalid_free", stack_line, "free_stack_array"),  # outside the heap
+        })
+        allocated = errors[("double_free", free_line, "free_block")]["allocated_at"]
         self.assertEqual((allocated[0]["filename"].rsplit("/", 1)[-1], allocated[0]["lineno"]),
                          ("bad_free.cpp", allocation_line))
-        self.assertIsNone(kinds["invalid_free"]["allocated_at"])
+        for kind, line, function in errors:
+            if kind == "invalid_free":
+                self.assertIsNone(errors[(kind, line, function)]["allocated_at"])
         text = run([HEAPSNAP, "check", "bad.json"], cwd=self.dir).stdout.decode()
         self.assertIn(": double free\n", text)
         self.assertIn(": free of a pointer that was not allocated\n", text)
         self.assertIn("the block was allocated at", text)
-        allowed = run([HEAPSNAP, "check", "bad.json", "--max-free-errors", "2", "--max-leaked-blocks", "100",
+        allowed = run([HEAPSNAP, "check", "bad.json", "--max-free-errors", "4", "--max-leaked-blocks", "100",
                        "--max-leaked-bytes", "100000"], cwd=self.dir)
         self.assertEqual(allowed.returncode, 0, allowed.stdout)
-
 
 if __name__ == "__main__":
     unittest.main()
