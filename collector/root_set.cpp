@@ -184,6 +184,7 @@ RootSet gather_roots(const MemoryMap& map, std::vector<RootRange> module_globals
   // Never scanned as memory of the program: heapsnap's bookkeeping, and (added below) each stack's
   // dead part. Segments are left out by for_each_uncovered.
   std::vector<Span> excluded;
+  const bool read_everything = process_has_swapped_pages();
   const bool internal_known = alloc::for_each_internal_mapping(
       [](void* context, alloc::InternalMapping m) { static_cast<std::vector<Span>*>(context)->push_back({m.start, m.start + m.size}); },
       &excluded);
@@ -232,7 +233,6 @@ RootSet gather_roots(const MemoryMap& map, std::vector<RootRange> module_globals
   // loud error, a leak hidden by heapsnap's own pointers a silent one.
   if (internal_known) {
     const std::vector<Span> skip = normalized(std::move(excluded));
-    const bool read_everything = process_has_swapped_pages();
     for (const MemoryRegion& region : map.regions()) {
       if (!is_anonymous_candidate(region)) continue;
       const std::string where = region.name.empty() ? "anonymous " + hex_range(region.start, region.end) : region.name;
@@ -245,7 +245,14 @@ RootSet gather_roots(const MemoryMap& map, std::vector<RootRange> module_globals
     }
   }
 
-  for (RootRange& range : module_globals) roots.ranges.push_back(std::move(range));
+  // Module globals, resident pages only: a library's .bss is mostly never touched (heapsnap's own
+  // tables are), and a page never written holds what the file had, which no heap address can be.
+  for (const RootRange& range : module_globals) {
+    const auto start = reinterpret_cast<std::uintptr_t>(range.begin);
+    for_each_resident_run(Span{start, start + range.bytes}, read_everything, [&](Span run) {
+      roots.ranges.push_back({reinterpret_cast<const void*>(run.start), run.end - run.start, range.kind, range.where});
+    });
+  }
   return roots;
 }
 
