@@ -36,10 +36,21 @@ std::string hex_range(std::uintptr_t start, std::uintptr_t end) {
 int collect_module(dl_phdr_info* info, std::size_t, void* data) {
   auto& roots = *static_cast<std::vector<RootRange>*>(data);
   const std::string module = info->dlpi_name != nullptr && *info->dlpi_name != '\0' ? info->dlpi_name : "<main program>";
+  // The part of the writable segment that is read-only after relocation (RELRO: vtables, the GOT)
+  // holds only what the loader wrote there, addresses of code and data, never of the heap.
+  ElfW(Addr) relro_begin = 0, relro_end = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+      relro_begin = info->dlpi_phdr[i].p_vaddr;
+      relro_end = relro_begin + info->dlpi_phdr[i].p_memsz;
+    }
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) != 0)
-      roots.push_back({reinterpret_cast<const void*>(info->dlpi_addr + segment.p_vaddr), segment.p_memsz, Kind::Global, module});
+    ElfW(Addr) begin = segment.p_vaddr;
+    const ElfW(Addr) end = segment.p_vaddr + segment.p_memsz;
+    if (relro_begin <= begin && begin < relro_end) begin = relro_end < end ? relro_end : end;
+    if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) != 0 && begin < end)
+      roots.push_back({reinterpret_cast<const void*>(info->dlpi_addr + begin), end - begin, Kind::Global, module});
     else if (segment.p_type == PT_TLS && info->dlpi_tls_data != nullptr)
       roots.push_back({info->dlpi_tls_data, segment.p_memsz, Kind::ThreadLocal, "calling thread"});
   }
