@@ -46,7 +46,7 @@ class ClosingFd {
 }  // namespace
 
 bool carries_own_symbols(const char* path) noexcept {
-  constexpr std::size_t kMaxSections = 1 << 16;        // e_shnum is 16 bits; 0 means "extended": not handled
+  // e_shnum is 16 bits, which bounds the section table; 0 means "extended": not handled.
   constexpr std::size_t kMaxSectionNames = 1 << 20;    // .shstrtab is a few KiB in practice
   try {
     const ClosingFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -54,7 +54,7 @@ bool carries_own_symbols(const char* path) noexcept {
     Elf64_Ehdr header;
     if (!read_exactly(fd.get(), &header, sizeof header, 0)) return false;
     if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64) return false;
-    if (header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0 || header.e_shnum >= kMaxSections ||
+    if (header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shnum == 0 ||
         header.e_shstrndx >= header.e_shnum) {
       return false;
     }

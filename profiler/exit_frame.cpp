@@ -43,14 +43,22 @@ void record_exit_frame(const ExitFrame& frame) noexcept {
   const pid_t self = gettid();
   Slot* table = slots(true);
   if (table == nullptr) return;
-  for (Slot& slot : std::span(table, kSlots)) {
-    pid_t owner = slot.tid.load(std::memory_order_acquire);
-    if (owner != self && !(owner == 0 && slot.tid.compare_exchange_strong(owner, self, std::memory_order_acq_rel))) continue;
+  auto fill = [&](Slot& slot) {
     slot.ready.store(false, std::memory_order_release);
     slot.frame = frame;
     slot.ready.store(true, std::memory_order_release);
-    return;
+  };
+  for (Slot& slot : std::span(table, kSlots)) {
+    pid_t owner = slot.tid.load(std::memory_order_acquire);
+    if (owner != self && !(owner == 0 && slot.tid.compare_exchange_strong(owner, self, std::memory_order_acq_rel))) continue;
+    return fill(slot);
   }
+  // Every slot taken (vfork children that called _exit keep theirs): the newest exit wins one, so the
+  // thread that really ends the process is never left without its frame.
+  Slot& taken = table[static_cast<unsigned>(self) % kSlots];
+  taken.ready.store(false, std::memory_order_release);
+  taken.tid.store(self, std::memory_order_release);
+  fill(taken);
 }
 
 std::optional<ExitFrame> exit_frame_of(pid_t tid) noexcept {
