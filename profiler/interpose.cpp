@@ -91,16 +91,27 @@ HEAPSNAP_EXPORT void* calloc(std::size_t count, std::size_t size) noexcept {
   return accounted(heapsnap::alloc::c_calloc(count, size, site), site, count * size);
 }
 
+// realloc refused `p`: it was not a live block (c_realloc says EINVAL; with size 0 the free was refused).
+// Out of memory is not a refusal: it leaves `p` as it was and sets ENOMEM.
+[[gnu::always_inline]] inline bool refused(const void* p, const void* result, std::size_t size, const BlockInfo& freed) noexcept {
+  return p != nullptr && result == nullptr && freed.address == nullptr && (size == 0 || errno == EINVAL);
+}
+
 HEAPSNAP_EXPORT void* realloc(void* p, std::size_t size) noexcept {
   const SiteTag site = caller_site(size);
   BlockInfo freed;
-  return reallocated(heapsnap::alloc::c_realloc(p, size, site, freed), size, site, freed);
+  void* result = heapsnap::alloc::c_realloc(p, size, site, freed);
+  if (refused(p, result, size, freed)) [[unlikely]]
+    heapsnap::record_bad_free(p, kOwnFrames);  // a bad pointer to realloc is a bad free, as glibc says
+  return reallocated(result, size, site, freed);
 }
 
 HEAPSNAP_EXPORT void* reallocarray(void* p, std::size_t count, std::size_t size) noexcept {
   const SiteTag site = caller_site(count * size);
   BlockInfo freed;
-  return reallocated(heapsnap::alloc::c_reallocarray(p, count, size, site, freed), count * size, site, freed);
+  void* result = heapsnap::alloc::c_reallocarray(p, count, size, site, freed);
+  if (refused(p, result, count * size, freed)) [[unlikely]] heapsnap::record_bad_free(p, kOwnFrames);
+  return reallocated(result, count * size, site, freed);
 }
 
 HEAPSNAP_EXPORT int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {

@@ -1,5 +1,5 @@
 // Frees memory that is not allocated, as buggy programs do: a block freed twice, a pointer into the
-// middle of a block, a global and an array on the stack. With glibc this aborts; under heapsnap the
+// middle of a block, a global and an array on the stack, and a global passed to realloc. With glibc this aborts; under heapsnap the
 // frees are refused, the program goes on, and the snapshot reports each with its stack. The marked
 // lines are found by the test.
 
@@ -33,6 +33,13 @@ char g_global_buffer[32];
   asm volatile("" ::: "memory");
 }
 
+char g_realloced_buffer[32];
+
+[[gnu::noinline]] void realloc_global() {
+  void* result = std::realloc(g_realloced_buffer, 64);  // REALLOC OF A GLOBAL
+  asm volatile("" : : "g"(result) : "memory");
+}
+
 }  // namespace
 
 int main() {
@@ -45,6 +52,7 @@ int main() {
   std::free(other);
   free_global();
   free_stack_array();
+  realloc_global();
   std::puts("still running");
   return 0;
 }

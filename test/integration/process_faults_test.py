@@ -132,12 +132,13 @@ class ProcessFaults(HeapsnapTestCase):
         free_line = line_of_code(source, "// BAD FREE HERE")
         global_line = line_of_code(source, "// FREE OF A GLOBAL")
         stack_line = line_of_code(source, "// FREE OF A STACK ARRAY")
+        realloc_line = line_of_code(source, "// REALLOC OF A GLOBAL")
         allocation_line = line_of_code(source, "// BAD FREE ALLOCATION")
         check = run([HEAPSNAP, "check", "bad.json", "--format", "json"], cwd=self.dir)
         self.assertEqual(check.returncode, 1, check.stderr)
         report = json.loads(check.stdout)
-        self.assertEqual(report["totals"]["free_errors"], 4)
-        self.assertIn("4 bad frees (double or invalid) exceed --max-free-errors 0", report["gate"]["reasons"])
+        self.assertEqual(report["totals"]["free_errors"], 5)
+        self.assertIn("5 bad frees (double or invalid) exceed --max-free-errors 0", report["gate"]["reasons"])
         errors = {}
         for error in report["free_errors"]:
             top = error["freed_at"][0]
@@ -149,6 +150,7 @@ class ProcessFaults(HeapsnapTestCase):
             ("invalid_free", free_line, "free_block"),         # into a block
             ("invalid_free", global_line, "free_global"),      # outside the heap
             ("invalid_free", stack_line, "free_stack_array"),  # outside the heap
+            ("invalid_free", realloc_line, "realloc_global"),  # realloc of memory never allocated
         })
         allocated = errors[("double_free", free_line, "free_block")]["allocated_at"]
         self.assertEqual((allocated[0]["filename"].rsplit("/", 1)[-1], allocated[0]["lineno"]),
@@ -160,7 +162,7 @@ class ProcessFaults(HeapsnapTestCase):
         self.assertIn(": double free\n", text)
         self.assertIn(": free of a pointer that was not allocated\n", text)
         self.assertIn("the block was allocated at", text)
-        allowed = run([HEAPSNAP, "check", "bad.json", "--max-free-errors", "4", "--max-leaked-blocks", "100",
+        allowed = run([HEAPSNAP, "check", "bad.json", "--max-free-errors", "5", "--max-leaked-blocks", "100",
                        "--max-leaked-bytes", "100000"], cwd=self.dir)
         self.assertEqual(allowed.returncode, 0, allowed.stdout)
 
