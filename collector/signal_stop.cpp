@@ -1,7 +1,6 @@
 #include "collector/signal_stop.h"
 
 #include <dirent.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -16,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "profiler/futex.h"
 #include "profiler/signal_chain.h"
 
 namespace heapsnap::collector {
@@ -39,9 +39,6 @@ std::atomic<std::size_t> g_in_handler{0};      // handlers that have not returne
 struct sigaction g_program_action;              // what the program had installed before us
 std::once_flag g_install_once;
 
-long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
-  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, value, nullptr, nullptr, 0);
-}
 
 StoppedThread* slot_of(pid_t tid) {
   StoppedThread* slots = g_slots.load();
@@ -71,7 +68,7 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
   slot->thread_pointer = fs;
 #endif
   slot->stopped.store(true);
-  while (g_resume_epoch.load() == epoch) futex(&g_resume_epoch, FUTEX_WAIT_PRIVATE, epoch);
+  while (g_resume_epoch.load() == epoch) futex_wait(g_resume_epoch, epoch, std::chrono::milliseconds(-1));
   g_in_handler.fetch_sub(1);
   errno = saved_errno;
 }
@@ -170,7 +167,7 @@ SignalStop::~SignalStop() {
   // sees g_stopping false (and does not wait) or waits on the old epoch, which changes below.
   g_stopping.store(false);
   g_resume_epoch.fetch_add(1);
-  futex(&g_resume_epoch, FUTEX_WAKE_PRIVATE, INT32_MAX);
+  futex_wake_all(g_resume_epoch);
   // The slots must outlive every handler that may still be reading them.
   const auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
   while (g_in_handler.load() != 0 && std::chrono::steady_clock::now() < deadline) sched_yield();
