@@ -48,9 +48,10 @@ heapsnap::ExitFrame frame_of_caller(const std::uintptr_t* callee_saved, std::uin
 [[gnu::noinline, gnu::section("heapsnap_hidden_frames")]] int run_program_main(int argc, char** argv, char** envp) {
   const int status = g_program_main(argc, argv, envp);
 #if defined(__x86_64__)
-  // This function's CFA: the frame address is where the caller's frame pointer was pushed, below the
-  // return address.
-  heapsnap::record_exit_frame(frame_of_caller(nullptr, reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)) + 16));
+  // This function's CFA: the caller's stack pointer at the call. Not __builtin_frame_address, which
+  // would make GCC keep a frame pointer here, and the cached unwinder sends every stack through such
+  // a frame to the DWARF unwinder (churn ran 29x its time instead of 2.4x).
+  heapsnap::record_exit_frame(frame_of_caller(nullptr, reinterpret_cast<std::uintptr_t>(__builtin_dwarf_cfa())));
 #endif
   return status;
 }
