@@ -48,7 +48,7 @@ void push_abandoned(ThreadHeap* heap) noexcept {
   heap->abandoned.store(true, std::memory_order_relaxed);
   std::uint64_t head = g_abandoned.load(std::memory_order_relaxed);
   do {
-    heap->next_abandoned = reinterpret_cast<ThreadHeap*>(head >> 16 & kPointerMask);
+    heap->next_abandoned.store(reinterpret_cast<ThreadHeap*>(head >> 16 & kPointerMask), std::memory_order_relaxed);
   } while (!g_abandoned.compare_exchange_weak(
       head, (reinterpret_cast<std::uint64_t>(heap) << 16) | (head & 0xffff), std::memory_order_release,
       std::memory_order_relaxed));
@@ -60,7 +60,7 @@ ThreadHeap* pop_abandoned() noexcept {
     auto* heap = reinterpret_cast<ThreadHeap*>(head >> 16 & kPointerMask);
     if (heap == nullptr) return nullptr;
     // Reading next of a heap another thread just popped is safe: heaps are never unmapped.
-    const auto next = reinterpret_cast<std::uint64_t>(heap->next_abandoned);
+    const auto next = reinterpret_cast<std::uint64_t>(heap->next_abandoned.load(std::memory_order_relaxed));
     const std::uint64_t desired = (next << 16) | ((head + 1) & 0xffff);
     if (g_abandoned.compare_exchange_weak(head, desired, std::memory_order_acquire, std::memory_order_acquire)) {
       heap->abandoned.store(false, std::memory_order_relaxed);

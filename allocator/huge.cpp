@@ -15,7 +15,9 @@ struct HugeRecord {
   std::atomic<std::uint64_t> usable;
   std::atomic<std::uint64_t> requested;
   std::atomic<std::uint32_t> site;
-  std::uint32_t next_free;                  // free-record stack link (index + 1, 0 = end)
+  // Free-record stack link (index + 1, 0 = end). Atomic because a pop reads it while another thread may
+  // already have popped the record and be pushing it again; the head's pop count rejects that read.
+  std::atomic<std::uint32_t> next_free;
 };
 
 constexpr std::uint32_t kMaxHugeRecords = 1u << 20;  // live huge blocks at once; 32 MiB reserved, touched on use
@@ -39,7 +41,7 @@ std::uint32_t take_record(HugeRecord* table) noexcept {
   std::uint64_t head = g_free_records.load(std::memory_order_acquire);
   while (static_cast<std::uint32_t>(head) != 0) {
     const std::uint32_t index = static_cast<std::uint32_t>(head) - 1;
-    const std::uint64_t desired = ((head >> 32) + 1) << 32 | table[index].next_free;
+    const std::uint64_t desired = ((head >> 32) + 1) << 32 | table[index].next_free.load(std::memory_order_relaxed);
     if (g_free_records.compare_exchange_weak(head, desired, std::memory_order_acquire, std::memory_order_acquire))
       return index;
   }
@@ -49,7 +51,7 @@ std::uint32_t take_record(HugeRecord* table) noexcept {
 
 void give_back_record(HugeRecord* table, std::uint32_t index) noexcept {
   std::uint64_t head = g_free_records.load(std::memory_order_relaxed);
-  do table[index].next_free = static_cast<std::uint32_t>(head);
+  do table[index].next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
   while (!g_free_records.compare_exchange_weak(head, (head & ~std::uint64_t{0xffffffff}) | (index + 1),
                                                std::memory_order_release, std::memory_order_relaxed));
 }

@@ -80,7 +80,7 @@ struct ThreadHeap {
   Page* full;                          // pages with no free block when last looked at
   Segment* segments;                   // segments this heap carves pages from
   std::atomic<bool> abandoned;         // its thread exited (or forked away); waiting for adoption
-  ThreadHeap* next_abandoned;          // abandoned stack link
+  std::atomic<ThreadHeap*> next_abandoned;  // abandoned stack link; a racing pop may read it (the tag rejects it)
   ThreadHeap* next_registered;         // global list of all heaps ever created
   std::uint32_t slow_path_calls;       // drives occasional collection of remote frees
 };
