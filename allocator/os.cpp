@@ -85,7 +85,12 @@ void os_unmap_internal(void* address, std::size_t size) noexcept {
   os_unmap(address, size);
 }
 
+void register_internal_memory(const void* start, std::size_t size) noexcept {
+  register_internal(reinterpret_cast<std::uintptr_t>(start), size);
+}
+
 bool for_each_internal_mapping(void (*visit)(void* context, InternalMapping mapping), void* context) noexcept {
+  visit(context, {reinterpret_cast<std::uintptr_t>(&g_slots), sizeof g_slots});  // the registry itself
   const std::size_t claimed = g_used.load(std::memory_order_acquire);
   const std::size_t used = claimed < kRegistrySlots ? claimed : kRegistrySlots;
   for (std::size_t i = 0; i < used; ++i) {

@@ -20,6 +20,11 @@ void os_decommit(void* address, std::size_t size) noexcept;
 void* os_map_internal(std::size_t size) noexcept;
 void os_unmap_internal(void* address, std::size_t size) noexcept;
 
+// Bookkeeping that is not mapped by os_map_internal but lives in a module's writable segments (the
+// allocator's static tables; the preload library's globals): registered the same way, so that the
+// leak analysis leaves it out of that module's globals too.
+void register_internal_memory(const void* start, std::size_t size) noexcept;
+
 struct InternalMapping {
   std::uintptr_t start;
   std::size_t size;

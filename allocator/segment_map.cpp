@@ -30,6 +30,8 @@ Leaf* leaf_for(std::uintptr_t unit, bool create) noexcept {
     os_unmap_internal(fresh, sizeof(Leaf));  // another thread installed it first
     return leaf;
   }
+  static std::atomic<bool> root_registered{false};
+  if (!root_registered.exchange(true, std::memory_order_relaxed)) register_internal_memory(&g_root, sizeof g_root);
   return fresh;
 }
 

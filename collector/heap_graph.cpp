@@ -9,8 +9,11 @@ HeapGraph HeapGraph::of_live_heap() {
   alloc::walk_heap(
       [](void* context, const alloc::BlockInfo& block) {
         if (block.site == alloc::SiteTag::Internal) return;
-        static_cast<HeapGraph*>(context)->nodes_.push_back(
-            {static_cast<const std::byte*>(block.address), block.requested, block.site, Reachability::Direct});
+        auto& graph = *static_cast<HeapGraph*>(context);
+        const auto start = reinterpret_cast<std::uintptr_t>(block.address);
+        graph.low_ = graph.nodes_.empty() ? start : std::min(graph.low_, start);
+        graph.high_ = std::max(graph.high_, start + block.usable);
+        graph.nodes_.push_back({static_cast<const std::byte*>(block.address), block.requested, block.site, Reachability::Direct});
       },
       &graph);
   std::sort(graph.nodes_.begin(), graph.nodes_.end(), [](const auto& a, const auto& b) { return a.address < b.address; });
@@ -18,7 +21,7 @@ HeapGraph HeapGraph::of_live_heap() {
 }
 
 std::optional<std::uint32_t> HeapGraph::node_at(std::uintptr_t word) const {
-  if (word < 4096) return std::nullopt;
+  if (word < low_ || word >= high_) return std::nullopt;
   const alloc::BlockInfo block = alloc::find_block(reinterpret_cast<const void*>(word));  // O(1), safe on any value
   if (block.site == alloc::SiteTag::Free || block.site == alloc::SiteTag::Internal) return std::nullopt;
   const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), static_cast<const std::byte*>(block.address),

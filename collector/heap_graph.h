@@ -42,6 +42,10 @@ class HeapGraph {
 
  private:
   std::vector<HeapNode> nodes_;  // sorted by address
+  // Every node lies in [low_, high_) (their usable bytes, which interior pointers may reach): most
+  // root words are not heap addresses, and this rejects them without a segment lookup.
+  std::uintptr_t low_ = 0;
+  std::uintptr_t high_ = 0;
 };
 
 // Calls visit(word) for each aligned word in [begin, begin + bytes).

@@ -1,29 +1,50 @@
 #include "collector/memory_map.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <charconv>
+#include <string_view>
+
+#include "profiler/proc_file.h"
 
 namespace heapsnap::collector {
+namespace {
 
-MemoryMap MemoryMap::of_this_process() {
+// One line of /proc/self/maps: "start-end perms offset dev inode   [name]", addresses in hex.
+bool parse_line(std::string_view line, MemoryRegion& region) {
+  const char* at = line.data();
+  const char* const end = line.data() + line.size();
+  auto hex = [&](std::uintptr_t& value) { return std::from_chars(at, end, value, 16); };
+  auto [after_start, start_error] = hex(region.start);
+  if (start_error != std::errc{} || after_start == end || *after_start != '-') return false;
+  at = after_start + 1;
+  auto [after_end, end_error] = hex(region.end);
+  if (end_error != std::errc{} || end - after_end < 5 || *after_end != ' ') return false;
+  at = after_end + 1;
+  region.readable = at[0] == 'r';
+  region.writable = at[1] == 'w';
+  region.shared = at[3] == 's';
+  at += 4;
+  for (int field = 0; field < 3; ++field) {  // offset, device, inode
+    while (at < end && *at == ' ') ++at;
+    while (at < end && *at != ' ') ++at;
+  }
+  while (at < end && *at == ' ') ++at;
+  region.name.assign(at, end);
+  return true;
+}
+
+}  // namespace
+
+MemoryMap MemoryMap::of_this_process() { return from_text(read_proc_file("/proc/self/maps").value_or("")); }
+
+MemoryMap MemoryMap::from_text(std::string_view text) {
   MemoryMap map;
-  std::ifstream maps("/proc/self/maps");
-  for (std::string line; std::getline(maps, line);) {
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t line_end = text.find('\n', at);
+    if (line_end == std::string_view::npos) line_end = text.size();
     MemoryRegion region;
-    char permissions[8] = {};
-    int name_at = 0;
-    unsigned long start = 0;
-    unsigned long end = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx %7s %*s %*s %*s %n", &start, &end, permissions, &name_at) < 3) continue;
-    region.start = start;
-    region.end = end;
-    region.readable = permissions[0] == 'r';
-    region.writable = permissions[1] == 'w';
-    region.shared = permissions[3] == 's';
-    if (name_at > 0 && static_cast<std::size_t>(name_at) < line.size()) region.name = line.substr(static_cast<std::size_t>(name_at));
-    map.regions_.push_back(std::move(region));
+    if (parse_line(text.substr(at, line_end - at), region)) map.regions_.push_back(std::move(region));
+    at = line_end + 1;
   }
   std::sort(map.regions_.begin(), map.regions_.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
   return map;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace heapsnap::collector {
@@ -20,6 +21,8 @@ struct MemoryRegion {
 class MemoryMap {
  public:
   static MemoryMap of_this_process();
+  // From the text of a /proc/<pid>/maps file; lines that do not parse are skipped.
+  static MemoryMap from_text(std::string_view maps);
   // The region holding `address`, or null.
   const MemoryRegion* region_containing(std::uintptr_t address) const;
   const std::vector<MemoryRegion>& regions() const { return regions_; }

@@ -19,10 +19,11 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
-#include <fstream>
+#include <optional>
 
 #include "allocator/os.h"
 #include "collector/raw_syscall.h"
+#include "profiler/proc_file.h"
 
 namespace heapsnap::collector {
 
@@ -275,17 +276,13 @@ std::string describe_error(const char* step, long error, pid_t tid) {
 
 // Yama's ptrace_scope (0 when yama is absent): 3 forbids every attach, even to the tracer's parent.
 int yama_ptrace_scope() {
-  std::ifstream file("/proc/sys/kernel/yama/ptrace_scope");
-  int scope = 0;
-  return file >> scope ? scope : 0;
+  const std::optional<std::string> scope = read_proc_file("/proc/sys/kernel/yama/ptrace_scope");
+  return scope ? std::atoi(scope->c_str()) : 0;
 }
 
 std::size_t count_threads() {
-  std::size_t threads = 0;
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("Threads:", 0) == 0) threads = std::strtoul(line.c_str() + 8, nullptr, 10);
-  return threads;
+  const std::optional<std::string> status = read_proc_file("/proc/self/status");
+  return status ? std::strtoul(std::string(proc_status_field(*status, "Threads")).c_str(), nullptr, 10) : 0;
 }
 
 // The registers in the layout a signal handler's ucontext has, which the root scan reads.

@@ -6,13 +6,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
+#include <optional>
 #include <optional>
 #include <string_view>
 
 #include "allocator/config.h"
 #include "allocator/os.h"
 #include "allocator/segment_map.h"
+#include "profiler/proc_file.h"
 
 namespace heapsnap::collector {
 namespace {
@@ -104,10 +105,10 @@ void for_each_uncovered(Span span, const std::vector<Span>& excluded, Visit&& vi
 // Whether pages the process swapped out exist: mincore reports them as not resident, so skipping
 // non-resident pages is exact only without swap.
 bool process_has_swapped_pages() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.starts_with("VmSwap:")) return line.find_first_not_of(" \t0", 7) != line.find(" kB");
-  return true;  // unknown: assume so, and read everything
+  const std::optional<std::string> status = read_proc_file("/proc/self/status");
+  if (!status) return true;  // unknown: assume so, and read everything
+  const std::string_view swapped = proc_status_field(*status, "VmSwap");
+  return swapped.empty() || !swapped.starts_with("0 ");
 }
 
 // Calls visit(span) for each run of resident pages of `span`, clipped to it. Pages never touched read
@@ -194,11 +195,13 @@ RootSet gather_roots(const MemoryMap& map, std::vector<RootRange> module_globals
 
   // Never scanned as memory of the program: heapsnap's bookkeeping, and (added below) each stack's
   // dead part. Segments are left out by for_each_uncovered.
-  std::vector<Span> excluded;
+  std::vector<Span> internal;
   const bool read_everything = process_has_swapped_pages();
   const bool internal_known = alloc::for_each_internal_mapping(
       [](void* context, alloc::InternalMapping m) { static_cast<std::vector<Span>*>(context)->push_back({m.start, m.start + m.size}); },
-      &excluded);
+      &internal);
+  internal = normalized(std::move(internal));
+  std::vector<Span> excluded = internal;
 
   // Module globals and TLS: scanned as they are, but not again as anonymous memory (a module's .bss
   // runs on into an anonymous mapping). Exactly: the rest of their pages may hold a thread descriptor.
@@ -256,12 +259,15 @@ RootSet gather_roots(const MemoryMap& map, std::vector<RootRange> module_globals
     }
   }
 
-  // Module globals, resident pages only: a library's .bss is mostly never touched (heapsnap's own
-  // tables are), and a page never written holds what the file had, which no heap address can be.
+  // Module globals, resident pages only: a library's .bss is mostly never touched, and a page never
+  // written holds what the file had, which no heap address can be. Heapsnap's own tables among them
+  // (the preload library's globals) are left out.
   for (const RootRange& range : module_globals) {
     const auto start = reinterpret_cast<std::uintptr_t>(range.begin);
-    for_each_resident_run(Span{start, start + range.bytes}, read_everything, [&](Span run) {
-      roots.ranges.push_back({reinterpret_cast<const void*>(run.start), run.end - run.start, range.kind, range.where});
+    for_each_uncovered(Span{start, start + range.bytes}, internal, [&](Span piece) {
+      for_each_resident_run(piece, read_everything, [&](Span run) {
+        roots.ranges.push_back({reinterpret_cast<const void*>(run.start), run.end - run.start, range.kind, range.where});
+      });
     });
   }
   return roots;

@@ -1,6 +1,5 @@
 #include "collector/signal_stop.h"
 
-#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -10,13 +9,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
 
+#include "collector/thread_list.h"
 #include "profiler/futex.h"
 #include "profiler/signal_chain.h"
+#include "profiler/proc_file.h"
 
 namespace heapsnap::collector {
 namespace {
@@ -83,37 +84,20 @@ void install_handler_once() {
   });
 }
 
-// Every thread of the process but the two that keep running.
-std::set<pid_t> list_other_threads(pid_t caller, pid_t also_running) {
-  std::set<pid_t> tids;
-  if (DIR* dir = opendir("/proc/self/task")) {
-    while (const dirent* entry = readdir(dir)) {
-      const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
-      if (tid > 0 && tid != caller && tid != also_running) tids.insert(tid);
-    }
-    closedir(dir);
-  }
-  return tids;
-}
-
 enum class SignalAnswer { Expected, Never, NoStack };
 
 // Whether `tid` can answer the stop signal: not when it blocks it (it would only take it after the
 // stop is over, so waiting for it is pointless), and not when it is a zombie (a main thread that
 // called pthread_exit: it has no stack left to scan).
 SignalAnswer signal_answer(pid_t tid) {
-  std::ifstream status("/proc/self/task/" + std::to_string(tid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("State:", 0) == 0) {
-      const std::size_t state = line.find_first_not_of(" \t", 6);
-      if (state != std::string::npos && (line[state] == 'Z' || line[state] == 'X')) return SignalAnswer::NoStack;
-    }
-    if (line.rfind("SigBlk:", 0) == 0) {
-      const unsigned long long blocked = std::strtoull(line.c_str() + 7, nullptr, 16);
-      return (blocked >> (kStopSignal - 1) & 1) != 0 ? SignalAnswer::Never : SignalAnswer::Expected;
-    }
-  }
-  return SignalAnswer::Expected;
+  const std::optional<std::string> status = read_proc_file(("/proc/self/task/" + std::to_string(tid) + "/status").c_str());
+  if (!status) return SignalAnswer::Expected;
+  const std::string_view state = proc_status_field(*status, "State");
+  if (state.starts_with('Z') || state.starts_with('X')) return SignalAnswer::NoStack;
+  const std::string_view blocked_text = proc_status_field(*status, "SigBlk");
+  if (blocked_text.empty()) return SignalAnswer::Expected;
+  const unsigned long long blocked = std::strtoull(std::string(blocked_text).c_str(), nullptr, 16);
+  return (blocked >> (kStopSignal - 1) & 1) != 0 ? SignalAnswer::Never : SignalAnswer::Expected;
 }
 
 }  // namespace

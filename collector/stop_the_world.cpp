@@ -9,6 +9,7 @@
 
 #include "collector/ptrace_stop.h"
 #include "collector/signal_stop.h"
+#include "collector/thread_list.h"
 #include "profiler/snapshot_service.h"
 
 namespace heapsnap::collector {
@@ -30,6 +31,9 @@ WorldStop::WorldStop() {
   g_one_stop_at_a_time.lock();
   const auto caller = static_cast<pid_t>(syscall(SYS_gettid));
   const auto service = static_cast<pid_t>(snapshot_service_thread_id());
+  // Alone (the usual exit of a single-threaded program): nothing to stop, and no thread can appear
+  // meanwhile, since only a running thread could create one. Saves a tracer task per process exit.
+  if (list_other_threads(caller, service).empty()) return;
   if (requested_method() == StopMethod::Ptrace) {
     ptrace_ = std::make_unique<PtraceStop>(caller, service);
     if (ptrace_->stopped_world()) {

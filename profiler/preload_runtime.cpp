@@ -1,5 +1,6 @@
 // Start-up, fork and exit handling of libheapsnap_preload.so.
 
+#include <link.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "allocator/allocator.h"
+#include "allocator/os.h"
 #include "profiler/api.h"
 #include "profiler/domain_tracker.h"
 #include "profiler/recursion_guard.h"
@@ -173,8 +175,34 @@ void after_fork_in_child() noexcept {
   restart_snapshot_service_after_fork();
 }
 
+// This library's globals are heapsnap's bookkeeping (the allocator's registry and segment map, the
+// trace index...), not the program's: registered as internal, a leak analysis leaves them out of the
+// module globals it scans. Scanning them cost every exit about 350 KiB of reads, and a block address
+// heapsnap keeps there would have hidden a leak.
+void register_own_globals_as_internal() noexcept {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void*) -> int {
+        const auto own_code = reinterpret_cast<std::uintptr_t>(&register_own_globals_as_internal);
+        bool is_self = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+          const std::uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+          is_self |= segment.p_type == PT_LOAD && own_code >= start && own_code < start + segment.p_memsz;
+        }
+        if (!is_self) return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+          if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) != 0)
+            alloc::register_internal_memory(reinterpret_cast<const void*>(info->dlpi_addr + segment.p_vaddr), segment.p_memsz);
+        }
+        return 1;
+      },
+      nullptr);
+}
+
 [[gnu::constructor]] void on_load() noexcept {
   RecursionGuard guard;
+  register_own_globals_as_internal();
   g_own_pid.store(getpid());
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   const bool has_output = std::getenv("HEAPSNAP_OUTPUT") != nullptr;

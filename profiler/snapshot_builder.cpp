@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -16,6 +16,7 @@
 #include "profiler/symbolizer.h"
 #include "profiler/trace_table.h"
 #include "profiler/tracing.h"
+#include "profiler/proc_file.h"
 
 namespace heapsnap {
 namespace {
@@ -97,8 +98,13 @@ ProcessInfo current_process(const std::string& reason) {
   info.reason = reason;
   info.unix_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
-  for (std::string arg; std::getline(cmdline, arg, '\0');) info.argv.push_back(arg);
+  const std::string cmdline = read_proc_file("/proc/self/cmdline").value_or("");
+  for (std::size_t at = 0; at < cmdline.size();) {  // NUL-terminated arguments
+    std::size_t end = cmdline.find('\0', at);
+    if (end == std::string::npos) end = cmdline.size();
+    info.argv.push_back(cmdline.substr(at, end - at));
+    at = end + 1;
+  }
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) info.executable.assign(exe, static_cast<std::size_t>(n));

@@ -983,7 +983,7 @@ void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path, 
             write_snapshot_json(snapshot, out);
           }
         },
-        ExistingFile::Replace);
+        ExistingFile::Replace, Durability::Atomic);
   } catch (const SnapshotError& error) {
     throw SnapshotError(path.string(), error.position(), error.reason());
   } catch (const std::runtime_error& error) {
@@ -995,7 +995,7 @@ void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path, 
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write,
-                           ExistingFile existing) {
+                           ExistingFile existing, Durability durability) {
   if (!path.has_filename()) throw file_error(path, "not a file name");
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : ".";
 
@@ -1031,7 +1031,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::functio
   if (!out) {
     throw file_error(path, "write failed: " + errno_text(buffer.error() != 0 ? buffer.error() : EIO));
   }
-  if (::fsync(fd.get()) != 0) throw file_error(path, "fsync failed: " + errno_text(errno));
+  if (durability == Durability::Flushed && ::fsync(fd.get()) != 0) throw file_error(path, "fsync failed: " + errno_text(errno));
   if (fd.close() != 0) throw file_error(path, "close failed: " + errno_text(errno));
 
   if (existing == ExistingFile::Replace) {
@@ -1044,7 +1044,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::functio
       throw file_error(path, errno == EEXIST ? "already exists" : errno_text(errno));
     }
   }
-  sync_directory(directory);
+  if (durability == Durability::Flushed) sync_directory(directory);
 }
 
 }  // namespace heapsnap

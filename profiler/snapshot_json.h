@@ -64,7 +64,9 @@ void write_snapshot_cbor(const Snapshot& snapshot, std::ostream& out);
 // in CBOR name the byte offset: "byte 1234".
 Snapshot parse_snapshot(std::string_view bytes, const std::string& source_name);
 
-// Writes `snapshot` to `path` atomically (see write_file_atomically), replacing an existing file.
+// Writes `snapshot` to `path` atomically (see write_file_atomically), replacing an existing file;
+// without fsync (Durability::Atomic): the preload library writes one per process exit, where two
+// fsyncs cost a few milliseconds, sometimes over 100, and a machine crash loses the run anyway.
 // Throws SnapshotError naming `path`.
 void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path,
                    SnapshotEncoding encoding = SnapshotEncoding::Json);
@@ -74,14 +76,18 @@ void save_snapshot(const Snapshot& snapshot, const std::filesystem::path& path,
 Snapshot load_snapshot(const std::filesystem::path& path);
 
 enum class ExistingFile { Replace, Keep };
+// Atomic: a reader sees the old file or the whole new one, even if the writer dies midway.
+// Flushed: that, and fsync of the file and its directory, so it also survives a machine crash.
+enum class Durability { Atomic, Flushed };
 
 // Writes what `write` produces to `path` so that readers see either the old file or the complete new
 // one: a temporary file in the same directory (created with O_EXCL|O_NOFOLLOW, so a symlink planted at
-// its name is never followed; mode 0600), fsync, then rename over `path` (ExistingFile::Replace) or
-// link to `path`, failing if it exists (ExistingFile::Keep), and fsync of the directory.
+// its name is never followed; mode 0600), fsync (Durability::Flushed), then rename over `path`
+// (ExistingFile::Replace) or link to `path`, failing if it exists (ExistingFile::Keep), and fsync of
+// the directory (Flushed).
 // Throws std::runtime_error "<path>: <reason>"; exceptions from `write` propagate. The temporary file
 // never outlives the call.
 void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write,
-                           ExistingFile existing);
+                           ExistingFile existing, Durability durability = Durability::Flushed);
 
 }  // namespace heapsnap

@@ -115,6 +115,19 @@ class StopTheWorld(HeapsnapTestCase):
         for size in (SIGNAL_THREAD_STACK, SIGNAL_THREAD_REGISTER, WORKER_STACK):
             self.assertEqual(blocks.get(size), "reachable", size)
 
+    def test_a_single_threaded_program_is_not_stopped_and_its_verdict_has_no_note(self):
+        for method in ("ptrace", "signals"):
+            with self.subTest(method=method):
+                result = run([HEAPSNAP, "run", "--quiet", "--force", "-o", str(self.dir / "one.json"), "--",
+                              "/bin/echo", "hello"],
+                             cwd=self.dir, env={**os.environ, "HEAPSNAP_STOP_METHOD": method})
+                self.assertEqual((result.returncode, result.stdout), (0, b"hello\n"), result.stderr)
+                stop = self.snapshot("one.json")["thread_stop"]
+                self.assertEqual(stop, {"method": "none", "fallback_reason": "", "threads_scanned": 1,
+                                        "threads_unscanned": 0})
+                _, report = self.check_json("one.json")
+                self.assertIsNone(report["thread_stop"]["warning"])
+
     def test_the_stop_works_from__exit_and_from_a_terminating_signal(self):
         self.run_program("_exit")
         self.assert_every_thread_scanned(self.snapshot(), "_exit")
