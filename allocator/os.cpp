@@ -10,6 +10,8 @@
 namespace heapsnap::alloc {
 
 void* os_map_aligned(std::size_t size, std::size_t alignment) noexcept {
+  if (size > SIZE_MAX / 2 || alignment > SIZE_MAX / 2) return nullptr;  // no address space has that much
+  size = (size + kOsPageSize - 1) & ~(kOsPageSize - 1);  // else the tail trim below fails and a page stays mapped
   // Over-map by the alignment, then trim both ends: no retries, no races with other mappers.
   const std::size_t padded = size + alignment;
   void* raw = mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

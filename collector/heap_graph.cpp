@@ -20,8 +20,7 @@ HeapGraph HeapGraph::of_live_heap() {
   return graph;
 }
 
-std::optional<std::uint32_t> HeapGraph::node_at(std::uintptr_t word) const {
-  if (word < low_ || word >= high_) return std::nullopt;
+std::optional<std::uint32_t> HeapGraph::node_in_heap_range(std::uintptr_t word) const {
   const alloc::BlockInfo block = alloc::find_block(reinterpret_cast<const void*>(word));  // O(1), safe on any value
   if (block.site == alloc::SiteTag::Free || block.site == alloc::SiteTag::Internal) return std::nullopt;
   const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), static_cast<const std::byte*>(block.address),

@@ -27,8 +27,12 @@ class HeapGraph {
   std::vector<HeapNode>& nodes() { return nodes_; }
   const std::vector<HeapNode>& nodes() const { return nodes_; }
 
-  // The node holding the address `word` (interior pointers included), if any.
-  std::optional<std::uint32_t> node_at(std::uintptr_t word) const;
+  // The node holding the address `word` (interior pointers included), if any. The range check is
+  // inline: most words scanned are not heap addresses.
+  std::optional<std::uint32_t> node_at(std::uintptr_t word) const {
+    if (word < low_ || word >= high_) return std::nullopt;
+    return node_in_heap_range(word);
+  }
 
   // Calls visit(offset, target) for each aligned word of `node` that points into a node.
   template <typename Visit>
@@ -41,6 +45,8 @@ class HeapGraph {
   }
 
  private:
+  std::optional<std::uint32_t> node_in_heap_range(std::uintptr_t word) const;
+
   std::vector<HeapNode> nodes_;  // sorted by address
   // Every node lies in [low_, high_) (their usable bytes, which interior pointers may reach): most
   // root words are not heap addresses, and this rejects them without a segment lookup.
