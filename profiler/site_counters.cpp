@@ -24,6 +24,7 @@ struct Leaf {
 struct ThreadTable {
   std::atomic<Leaf*> leaves[kLeaves];
   std::atomic<std::uint64_t> calls{0};
+  ThreadTraced traced;
   std::atomic<bool> in_use{true};
   ThreadTable* next = nullptr;  // registry link, set once before publication
 };
@@ -120,6 +121,22 @@ void count_call() noexcept {
   table->calls.store(table->calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
+ThreadTraced* thread_traced() noexcept {
+  ThreadTable* table = tl_table;
+  if (table == nullptr) [[unlikely]] {
+    table = acquire_table();
+    if (table == nullptr) return nullptr;
+  }
+  return &table->traced;
+}
+
+std::int64_t traced_bytes_sum() noexcept {
+  std::int64_t sum = 0;
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next)
+    sum += table->traced.bytes.load(std::memory_order_relaxed);
+  return sum;
+}
+
 bool live_by_site(std::vector<SiteTotal>& out) {
   if (g_overflow.load(std::memory_order_relaxed)) return false;
   std::vector<std::int64_t> bytes;
@@ -158,6 +175,7 @@ std::uint64_t allocation_calls() noexcept {
 void reset() noexcept {
   for (ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
     table->calls.store(0, std::memory_order_relaxed);
+    table->traced.bytes.store(0, std::memory_order_relaxed);
     for (auto& slot : table->leaves) {
       Leaf* leaf = slot.load(std::memory_order_acquire);
       if (leaf == nullptr) continue;

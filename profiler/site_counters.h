@@ -8,6 +8,7 @@
 // Exact as long as clear_traces()/stop() are not called while other threads allocate (they zero the
 // tables, and an update racing with that is lost); the heap walk is the reference (snapshot_builder).
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -19,6 +20,19 @@ void allocated(alloc::SiteTag site, std::int64_t bytes) noexcept;
 void freed(alloc::SiteTag site, std::int64_t bytes) noexcept;
 // One call to an allocation function while tracing (traced or not: what heaptrack calls "calls").
 void count_call() noexcept;
+
+// This thread's share of the traced-memory counters (traced_memory.cpp): the bytes it traced minus
+// those it untraced, and the headroom below the peak it holds. Written by its thread only; a table,
+// and so this, outlives its thread.
+struct ThreadTraced {
+  std::atomic<std::int64_t> bytes{0};
+  std::int64_t headroom = 0;
+  std::uint64_t epoch = 0;
+};
+// The calling thread's, or null when no table could be made.
+ThreadTraced* thread_traced() noexcept;
+// The bytes of every thread's ThreadTraced, summed.
+std::int64_t traced_bytes_sum() noexcept;
 
 struct SiteTotal {
   alloc::SiteTag site;

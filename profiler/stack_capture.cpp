@@ -4,7 +4,10 @@
 
 #include <atomic>
 
+#include "profiler/cfi_rule.h"
 #include "profiler/unwind_cache.h"
+
+extern "C" void* __libc_stack_end;  // glibc's: the main thread's stack pointer at start, near its top
 
 namespace heapsnap {
 namespace {
@@ -37,76 +40,79 @@ struct Collector {
   }
 };
 
-// --- the DWARF unwinder (libgcc), which also teaches the cache -----------------------------------
+// --- the DWARF unwinder (libgcc) ---------------------------------------------------------------
 
-// libgcc's _Unwind_GetCFA(context) is the stack pointer of the frame `context` describes, at its call
-// site (the CFA of the frame it called). So a frame's rule, the distance from its stack pointer to
-// its own CFA, is the next frame's value minus its own: each frame is decided when its caller is seen.
 struct DwarfWalk {
   Collector* collector;
-  std::uint32_t index = 0;               // frame number; 0 is capture_stack itself
-  std::uintptr_t pending_pc = 0;         // the last frame seen, not decided yet
-  std::uintptr_t pending_stack_pointer = 0;
-  std::uintptr_t pending_frame_pointer = 0;
-  bool pending_exact_ip = false;
-  bool truncated = false;   // stopped by us: the last frame seen is not the outermost
-  bool null_frame = false;  // the unwinder stepped to a frame with no return address: the end
+  bool first = true;  // capture_stack's own frame, which is not reported
 };
 
 _Unwind_Reason_Code on_dwarf_frame(_Unwind_Context* context, void* arg) {
   auto& walk = *static_cast<DwarfWalk*>(arg);
-  int exact_ip = 0;  // 1: this frame was interrupted by a signal, its IP is not a return address
-  const std::uintptr_t pc = _Unwind_GetIPInfo(context, &exact_ip);
-  const std::uintptr_t stack_pointer = _Unwind_GetCFA(context);
-  if (pc == 0) {
-    walk.null_frame = true;
-    return _URC_END_OF_STACK;  // (which makes _Unwind_Backtrace itself report a phase-1 error)
+  const std::uintptr_t pc = _Unwind_GetIP(context);
+  if (pc == 0) return _URC_END_OF_STACK;
+  if (walk.first) {
+    walk.first = false;
+    return _URC_NO_REASON;
   }
-  if (walk.pending_pc != 0) {
-    const std::uintptr_t cfa = stack_pointer;  // the pending frame's CFA
-    const std::uintptr_t distance = cfa - walk.pending_stack_pointer;
-    // Not cacheable: a frame that set up a frame pointer (rbp == CFA - 16: it may move its stack
-    // pointer at run time), a frame a signal interrupted, and the signal trampoline above which one is.
-    const bool constant = !walk.pending_exact_ip && exact_ip == 0 && walk.pending_frame_pointer != cfa - 16 &&
-                          cfa > walk.pending_stack_pointer && distance < kMaxFrameBytes && distance % sizeof(void*) == 0;
-    remember_unwind_rule(walk.pending_pc, constant ? static_cast<std::int32_t>(distance)
-                                                   : static_cast<std::int32_t>(UnwindRule::NotCacheable));
-    walk.pending_pc = 0;
-  }
-  if (walk.index++ == 0) return _URC_NO_REASON;  // capture_stack itself
-  walk.pending_pc = pc;
-  walk.pending_stack_pointer = stack_pointer;
-  walk.pending_frame_pointer = _Unwind_GetGR(context, 6);
-  walk.pending_exact_ip = exact_ip != 0;
-  if (!walk.collector->add(pc)) {
-    walk.truncated = true;
-    return _URC_END_OF_STACK;
-  }
-  return _URC_NO_REASON;
+  return walk.collector->add(pc) ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
 // Inlined even at -O0: the first frame _Unwind_Backtrace reports must be capture_stack itself.
 [[gnu::always_inline]] inline void unwind_with_dwarf(Collector& collector) {
   g_dwarf_unwinds.fetch_add(1, std::memory_order_relaxed);
   DwarfWalk walk{&collector};
-  const _Unwind_Reason_Code end = _Unwind_Backtrace(on_dwarf_frame, &walk);
-  // The last frame the unwinder could step to is the outermost one (_start, clone).
-  if (walk.pending_pc != 0 && (end == _URC_END_OF_STACK || walk.null_frame) && !walk.truncated)
-    remember_unwind_rule(walk.pending_pc, static_cast<std::int32_t>(UnwindRule::Outermost));
+  _Unwind_Backtrace(on_dwarf_frame, &walk);
 }
 
 // --- the cached unwinder ---------------------------------------------------------------------
 
-// Walks with learnt rules from `pc` (capture_stack's return address) and `stack_pointer` (its
-// caller's stack pointer at the call). False when a frame has no usable rule: start over with DWARF.
-[[gnu::always_inline]] inline bool unwind_with_cache(Collector& collector, std::uintptr_t pc, std::uintptr_t stack_pointer) {
+// Where the calling thread's stack ends (its highest address), for checking frame pointers guessed
+// in code without call-frame information: glibc puts a thread's descriptor, whose address is the
+// thread pointer, at the top of its stack; the main thread's stack ends above __libc_stack_end.
+std::uintptr_t stack_end_above(std::uintptr_t stack_pointer) noexcept {
+#if defined(__x86_64__)
+  const auto thread_pointer = reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
+  const auto main_stack_end = reinterpret_cast<std::uintptr_t>(__libc_stack_end);
+  if (stack_pointer < main_stack_end && (thread_pointer < stack_pointer || thread_pointer > main_stack_end)) return main_stack_end;
+  if (thread_pointer > stack_pointer) return thread_pointer;
+#endif
+  return 0;  // unknown: guessed frames are not followed
+}
+
+// Walks with learnt rules from `pc` (capture_stack's return address), `stack_pointer` (its caller's
+// stack pointer at the call) and `frame_pointer` (the caller's rbp then). A return address seen for
+// the first time has its rule read from the call-frame information, once. False when a frame has a
+// rule this walk cannot follow (a signal frame...): start over with DWARF.
+[[gnu::always_inline]] inline bool unwind_with_rules(Collector& collector, std::uintptr_t pc, std::uintptr_t stack_pointer,
+                                                      std::uintptr_t frame_pointer) {
+  std::uintptr_t stack_end = 0;  // found when first needed
   while (true) {
-    const std::int32_t rule = unwind_rule_for(pc);
-    if (rule <= 0 && rule != static_cast<std::int32_t>(UnwindRule::Outermost)) return false;
-    if (!collector.add(pc) || rule == static_cast<std::int32_t>(UnwindRule::Outermost)) return true;
-    const std::uintptr_t cfa = stack_pointer + static_cast<std::uintptr_t>(rule);
+    FrameRule rule = unwind_rule_for(pc);
+    if (rule.kind == FrameRuleKind::Unknown) [[unlikely]] {
+      rule = frame_rule_for_return_address(pc);
+      remember_unwind_rule(pc, rule);
+    }
+    if (rule.kind == FrameRuleKind::NotCacheable) return false;
+    if (!collector.add(pc) || rule.kind == FrameRuleKind::Outermost) return true;
+    std::uintptr_t cfa = 0;
+    if (rule.kind == FrameRuleKind::StackPointer) {
+      cfa = stack_pointer + static_cast<std::uintptr_t>(rule.cfa_offset);
+    } else if (rule.kind == FrameRuleKind::FramePointer) {
+      cfa = frame_pointer + static_cast<std::uintptr_t>(rule.cfa_offset);
+      if (cfa <= stack_pointer || cfa - stack_pointer > kMaxFrameBytes) return true;  // a corrupt chain: stop
+    } else {  // FramePointerChain: a guess, followed only inside this thread's stack
+      if (stack_end == 0) stack_end = stack_end_above(stack_pointer);
+      if (frame_pointer < stack_pointer || frame_pointer - stack_pointer > kMaxFrameBytes ||
+          frame_pointer % sizeof(void*) != 0 || frame_pointer + 2 * sizeof(void*) > stack_end)
+        return true;
+      cfa = frame_pointer + 2 * sizeof(void*);
+      rule.saved_frame_pointer = -2 * static_cast<std::int16_t>(sizeof(void*));
+    }
     pc = *reinterpret_cast<const std::uintptr_t*>(cfa - sizeof(void*));  // the return address sits below the CFA
+    if (rule.saved_frame_pointer != 0) frame_pointer = *reinterpret_cast<const std::uintptr_t*>(cfa + rule.saved_frame_pointer);
     stack_pointer = cfa;
+    if (pc == 0) return true;
   }
 }
 
@@ -131,8 +137,8 @@ void set_unwind_method(UnwindMethod method) noexcept { g_method.store(method, st
 UnwindMethod unwind_method() noexcept { return g_method.load(std::memory_order_relaxed); }
 std::uint64_t dwarf_unwind_count() noexcept { return g_dwarf_unwinds.load(std::memory_order_relaxed); }
 
-// The cached walk costs one hash probe and one load per frame; the DWARF unwinder, which interprets
-// call-frame information, runs only for stacks through code not seen before.
+// The cached walk costs one hash probe and one or two loads per frame; the DWARF unwinder runs only
+// for stacks through frames a rule cannot describe (signal frames, CFA expressions).
 [[gnu::noinline]] void capture_stack(CapturedStack& out, std::uint32_t limit, std::uint32_t skip) noexcept {
   // This function keeps a frame pointer (__builtin_frame_address forces one): its CFA is 16 above it.
   const auto* frame = static_cast<const std::uintptr_t*>(__builtin_frame_address(0));
@@ -145,7 +151,7 @@ std::uint64_t dwarf_unwind_count() noexcept { return g_dwarf_unwinds.load(std::m
     case UnwindMethod::Cached: {
       Collector collector(out, limit, skip);
       const auto caller_pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
-      if (unwind_with_cache(collector, caller_pc, reinterpret_cast<std::uintptr_t>(frame) + 2 * sizeof(void*))) return;
+      if (unwind_with_rules(collector, caller_pc, reinterpret_cast<std::uintptr_t>(frame) + 2 * sizeof(void*), frame[0])) return;
       [[fallthrough]];
     }
     case UnwindMethod::Dwarf: {

@@ -15,8 +15,10 @@ struct CapturedStack {
 };
 
 // How stacks are walked:
-//   Cached         (default) learnt per-call-site rules (unwind_cache.h), DWARF for what is new;
-//                  exact on ordinary -O2 code built without frame pointers
+//   Cached         (default) per-call-site rules (unwind_cache.h) read once from the call-frame
+//                  information: exact on code with and without frame pointers and mixes of both;
+//                  code without call-frame information (JIT code) is followed through its frame
+//                  pointers; libgcc's unwinder only for stacks through signal frames
 //   FramePointers  follows the rbp chain: fastest, correct only if every frame keeps a frame pointer
 //   Dwarf          libgcc's _Unwind_Backtrace for every stack: the reference, slowest
 enum class UnwindMethod { Cached, FramePointers, Dwarf };

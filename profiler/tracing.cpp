@@ -6,13 +6,10 @@
 #include "profiler/site_counters.h"
 #include "profiler/stack_capture.h"
 #include "profiler/trace_table.h"
+#include "profiler/traced_memory.h"
 
 namespace heapsnap::tracing {
 namespace {
-
-// Signed: a block traced before reset_counters() may be freed after it.
-std::atomic<std::int64_t> g_current{0};
-std::atomic<std::int64_t> g_peak{0};
 
 bool is_traced(alloc::SiteTag site) { return site >= alloc::SiteTag::FirstTraced; }
 
@@ -43,6 +40,12 @@ std::int64_t next_sample_distance(std::uint64_t rate) noexcept {
 
 }  // namespace
 
+// The bytes a traced block counts for: its size, or its sampling weight when sampling.
+[[gnu::always_inline]] inline std::int64_t counted_bytes(std::size_t size) noexcept {
+  if (g_sample_bytes.load(std::memory_order_relaxed) == 0) [[likely]] return static_cast<std::int64_t>(size);
+  return static_cast<std::int64_t>(std::llround(sample_weight(size)));
+}
+
 double sample_weight(std::size_t size) noexcept {
   const std::uint64_t rate = g_sample_bytes.load(std::memory_order_relaxed);
   if (rate == 0) return static_cast<double>(size);
@@ -66,33 +69,28 @@ void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin o
     site_counters::count_call();
   }
   if (!is_traced(site)) return;
-  const auto bytes = static_cast<std::int64_t>(std::llround(sample_weight(requested)));
+  const std::int64_t bytes = counted_bytes(requested);
   if (origin == BlockOrigin::Arena) site_counters::allocated(site, bytes);
-  const std::int64_t now = g_current.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  std::int64_t peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+  traced_memory::add(bytes);
 }
 
 void account_freed(const alloc::BlockInfo& block, BlockOrigin origin) noexcept {
   if (!is_traced(block.site)) return;
-  const auto bytes = static_cast<std::int64_t>(std::llround(sample_weight(block.requested)));
-  g_current.fetch_sub(bytes, std::memory_order_relaxed);
+  const std::int64_t bytes = counted_bytes(block.requested);
+  traced_memory::add(-bytes);
   if (origin == BlockOrigin::Arena) site_counters::freed(block.site, bytes);
 }
 
 Counters counters() noexcept {
-  const std::int64_t current = g_current.load(std::memory_order_relaxed);
-  const std::int64_t peak = g_peak.load(std::memory_order_relaxed);
-  return {static_cast<std::size_t>(current < 0 ? 0 : current), static_cast<std::size_t>(peak < current ? current : peak)};
+  const traced_memory::Totals totals = traced_memory::totals();  // signed: a block traced before a reset may be freed after it
+  return {static_cast<std::size_t>(totals.current < 0 ? 0 : totals.current), static_cast<std::size_t>(totals.peak < 0 ? 0 : totals.peak)};
 }
 
-void reset_peak() noexcept { g_peak.store(g_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+void reset_peak() noexcept { traced_memory::reset_peak(); }
 
 void reset_counters() noexcept {
   site_counters::reset();
-  g_current.store(0, std::memory_order_relaxed);
-  g_peak.store(0, std::memory_order_relaxed);
+  traced_memory::reset();
 }
 
 }  // namespace heapsnap::tracing

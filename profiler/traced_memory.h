@@ -1,0 +1,37 @@
+#pragma once
+// The traced-memory counters behind get_traced_memory(): the bytes of traced blocks now (current) and
+// their highest total since tracing started or reset_peak() (peak), kept without a shared write on
+// most allocations and frees.
+//
+// Current is exact: each thread adds its own allocations and frees to a counter of its own
+// (site_counters::ThreadTraced), and a reader sums them. The peak needs the total at every
+// allocation, which per-thread counters do not give; instead every thread holds some headroom, bytes
+// it may allocate without the total passing the peak, taken from (and given back to) a shared pool
+// a chunk at a time. A thread's frees add to its headroom; an allocation within its headroom cannot
+// make a new peak. One that goes past it draws on the pool, and one that the pool cannot cover raises
+// the peak by exactly the shortfall. With one allocating thread that is the exact peak. With several,
+// the headroom other threads hold at that moment is not seen, so the peak may be above the true one
+// by at most kMaxThreadHeadroom per other thread; never below it.
+
+#include <cstdint>
+
+namespace heapsnap::traced_memory {
+
+inline constexpr std::int64_t kHeadroomChunk = 64 * 1024;
+inline constexpr std::int64_t kMaxThreadHeadroom = 4 * kHeadroomChunk;
+
+// `bytes` > 0: traced blocks of that many bytes were allocated; < 0: freed.
+void add(std::int64_t bytes) noexcept;
+
+struct Totals {
+  std::int64_t current;
+  std::int64_t peak;
+};
+Totals totals() noexcept;
+
+// The peak becomes the current total. Allocations racing with it may count for the old peak.
+void reset_peak() noexcept;
+// Both become 0 (with site_counters::reset(), which zeroes the per-thread counters).
+void reset() noexcept;
+
+}  // namespace heapsnap::traced_memory

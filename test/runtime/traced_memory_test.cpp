@@ -1,0 +1,103 @@
+// The traced-memory counters (profiler/traced_memory.h): current exact, the peak exact with one
+// thread (checked against a running maximum over random sequences), and within its documented bound
+// with several.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "profiler/site_counters.h"
+#include "profiler/traced_memory.h"
+
+namespace traced = heapsnap::traced_memory;
+
+namespace {
+
+void reset_all() {
+  heapsnap::site_counters::reset();
+  traced::reset();
+}
+
+}  // namespace
+
+TEST_CASE("one thread: current and peak are exact through headroom, pool and peaks") {
+  for (const unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
+    reset_all();
+    std::mt19937_64 random(seed);
+    std::vector<std::int64_t> live;
+    std::int64_t current = 0;
+    std::int64_t peak = 0;
+    for (int step = 0; step < 20000; ++step) {
+      // Phases of growth and of shrinking, with sizes from a few bytes to past a headroom chunk.
+      const bool growing = (step / 2000) % 2 == 0;
+      const bool allocate = live.empty() || random() % 100 < (growing ? 70u : 30u);
+      if (allocate) {
+        const std::int64_t size = static_cast<std::int64_t>(random() % (random() % 10 == 0 ? 200000 : 700)) + 1;
+        live.push_back(size);
+        current += size;
+        traced::add(size);
+      } else {
+        const std::size_t which = random() % live.size();
+        current -= live[which];
+        traced::add(-live[which]);
+        live[which] = live.back();
+        live.pop_back();
+      }
+      peak = std::max(peak, current);
+      if (step % 997 == 0 && step > 0) {
+        traced::reset_peak();  // the peak starts over from the current total
+        peak = current;
+      }
+      const traced::Totals totals = traced::totals();
+      REQUIRE(totals.current == current);
+      REQUIRE(totals.peak == peak);
+    }
+  }
+  reset_all();
+}
+
+TEST_CASE("several threads: current exact, the peak never below the true one and within the bound above it") {
+  constexpr int kThreads = 6;
+  constexpr std::int64_t kHeld = 3 << 20;  // each thread holds this much at the common high point
+  for (int round = 0; round < 3; ++round) {
+    reset_all();
+    std::atomic<int> holding{0};
+    std::atomic<bool> release{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::mt19937_64 random(static_cast<unsigned>(t + 10 * round));
+        // Churn first, which fills this thread's headroom, then climb to kHeld and wait for the rest.
+        for (int i = 0; i < 5000; ++i) {
+          const std::int64_t size = static_cast<std::int64_t>(random() % 4000) + 1;
+          traced::add(size);
+          traced::add(-size);
+        }
+        std::int64_t held = 0;
+        while (held < kHeld) {
+          const std::int64_t size = std::min<std::int64_t>(kHeld - held, static_cast<std::int64_t>(random() % 9000) + 1);
+          traced::add(size);
+          held += size;
+        }
+        holding.fetch_add(1);
+        while (!release.load()) std::this_thread::yield();
+        traced::add(-held);
+      });
+    }
+    while (holding.load() < kThreads) std::this_thread::yield();
+    const traced::Totals at_high_point = traced::totals();
+    CHECK(at_high_point.current == kThreads * kHeld);
+    release.store(true);
+    for (std::thread& thread : threads) thread.join();
+    const traced::Totals after = traced::totals();
+    CHECK(after.current == 0);
+    CHECK(after.peak >= kThreads * kHeld);  // the true peak, reached while every thread held kHeld
+    CHECK(after.peak <= kThreads * kHeld + (kThreads - 1) * traced::kMaxThreadHeadroom);
+  }
+  reset_all();
+}
