@@ -95,6 +95,12 @@ const Symbolizer::ModuleFile& Symbolizer::module_file(const LoadedModule& module
   return it->second;
 }
 
+const DynamicSymbols& Symbolizer::dynamic_symbols(const LoadedModule& module) {
+  auto [it, inserted] = dynamic_symbols_.try_emplace({module.load_bias, module.name});
+  if (inserted) it->second = DynamicSymbols::of_file(module.name.empty() ? "/proc/self/exe" : module.name.c_str());
+  return it->second;
+}
+
 const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) {
   auto [it, inserted] = cache_.try_emplace(return_address);
   std::vector<Frame>& frames = it->second;
@@ -126,23 +132,15 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
   }
 
   // The module's path and start, asked of the loader once per module: dladdr scans the module's whole
-  // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame.
+  // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame;
+  // names come from DynamicSymbols, an index of that table read once.
   static const ModuleFile kUnknownFile;
   const ModuleFile& file = in_a_module ? module_file(module, call_site) : kUnknownFile;
   const std::uintptr_t module_offset = file.path.empty() ? call_site : call_site - file.start;
-  if (frames.empty()) {
-    Dl_info info{};
-    void* symbol_entry = nullptr;
-    if (dladdr1(reinterpret_cast<void*>(call_site), &info, &symbol_entry, RTLD_DL_SYMENT) != 0) {
-      const auto* symbol = static_cast<const ElfW(Sym)*>(symbol_entry);
-      // The nearest dynamic symbol names the frame only when the address is inside it: a static
-      // function of a stripped library is not its exported neighbour.
-      const auto symbol_start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
-      if (info.dli_sname != nullptr && symbol != nullptr &&
-          (symbol->st_size == 0 || call_site - symbol_start < symbol->st_size)) {
-        frames.push_back(named_frame(demangle(info.dli_sname), call_site));
-      }
-    }
+  if (frames.empty() && in_a_module) {
+    // The nearest dynamic symbol names the frame only when the address is inside it: a static
+    // function of a stripped library is not its exported neighbour.
+    if (const char* name = dynamic_symbols(module).name_at(call_site - module.load_bias)) frames.push_back(named_frame(demangle(name), call_site));
   }
   const std::string& module_path = file.path;
   if (frames.empty()) frames.push_back(named_frame("", call_site));

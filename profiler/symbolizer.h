@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "profiler/elf_symbols.h"
 #include "profiler/frame.h"
 #include "profiler/module_visibility.h"
 
@@ -41,11 +42,13 @@ class Symbolizer {
     std::uintptr_t start = 0;    // where it is mapped (dli_fbase): frames keep module-relative offsets
   };
   const ModuleFile& module_file(const LoadedModule& module, std::uintptr_t address);
+  const DynamicSymbols& dynamic_symbols(const LoadedModule& module);
 
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
   std::map<std::pair<std::uintptr_t, std::string>, ModuleFile> files_;  // by (load bias, name), as readers_
+  std::map<std::pair<std::uintptr_t, std::string>, DynamicSymbols> dynamic_symbols_;  // likewise
 };
 
 }  // namespace heapsnap
