@@ -69,14 +69,14 @@ SparseGraph to_sparse(const UnreachableGraph& graph) {
   return sparse;
 }
 
-bool is_cycle(const UnreachableGraph& graph, const std::vector<std::uint32_t>& component) {
+bool is_cycle(const UnreachableGraph& graph, std::span<const std::uint32_t> component) {
   if (component.size() > 1) return true;
   const auto& references = graph.references[component[0]];
   return std::any_of(references.begin(), references.end(),
                      [&](const Reference& r) { return r.to == component[0]; });
 }
 
-GcCycle make_cycle(const UnreachableGraph& graph, const std::vector<std::uint32_t>& component,
+GcCycle make_cycle(const UnreachableGraph& graph, std::span<const std::uint32_t> component,
                    const TracebackHook& traceback_of) {
   struct Member {
     std::uint32_t node;
@@ -122,7 +122,7 @@ namespace detail {
 std::vector<GcCycle> find_cycles(GcList& unreachable, const TracebackHook& traceback_of) {
   const UnreachableGraph graph = read_graph(unreachable);
   std::vector<GcCycle> cycles;
-  for (const std::vector<std::uint32_t>& component : strongly_connected_components(to_sparse(graph)))
+  for (const std::span<const std::uint32_t> component : strongly_connected_components(to_sparse(graph)))
     if (is_cycle(graph, component)) cycles.push_back(make_cycle(graph, component, traceback_of));
   for (Object* object : graph.nodes) header_of(*object).gc_refs = 0;
   return cycles;

@@ -12,20 +12,30 @@
 
 namespace heapsnap::collector {
 
+// 16 bytes: a heap of millions of blocks has as many nodes, and the graph is most of the analysis's
+// memory. The state of each node is kept apart (HeapGraph::state).
 struct HeapNode {
+  static constexpr std::uint32_t kLargeSize = UINT32_MAX;  // the size is asked of the allocator
+
   const std::byte* address;
-  std::size_t size;       // requested bytes: words past them are stale and would invent edges
+  std::uint32_t small_size;  // requested bytes, below kLargeSize
   alloc::SiteTag site;
-  Reachability state;
+
+  HeapNode(const std::byte* block, std::size_t requested, alloc::SiteTag tag)
+      : address(block), small_size(requested < kLargeSize ? static_cast<std::uint32_t>(requested) : kLargeSize), site(tag) {}
+  // Requested bytes: words past them are stale and would invent edges.
+  std::size_t size() const { return small_size != kLargeSize ? small_size : alloc::find_block(address).requested; }
 };
+static_assert(sizeof(HeapNode) == 16);
 
 class HeapGraph {
  public:
   // Every live block that is not heapsnap's own (SiteTag::Internal blocks are neither nodes nor scanned).
   static HeapGraph of_live_heap();
 
-  std::vector<HeapNode>& nodes() { return nodes_; }
   const std::vector<HeapNode>& nodes() const { return nodes_; }
+  Reachability& state(std::uint32_t node) { return states_[node]; }
+  Reachability state(std::uint32_t node) const { return states_[node]; }
 
   // The node holding the address `word` (interior pointers included), if any. The range check is
   // inline: most words scanned are not heap addresses.
@@ -39,7 +49,8 @@ class HeapGraph {
   void for_each_edge(std::uint32_t node, Visit&& visit) const {
     const HeapNode& n = nodes_[node];
     const auto base = reinterpret_cast<std::uintptr_t>(n.address);
-    for (std::size_t offset = 0; offset + sizeof(std::uintptr_t) <= n.size; offset += sizeof(std::uintptr_t)) {
+    const std::size_t size = n.size();
+    for (std::size_t offset = 0; offset + sizeof(std::uintptr_t) <= size; offset += sizeof(std::uintptr_t)) {
       if (const auto target = node_at(*reinterpret_cast<const std::uintptr_t*>(base + offset))) visit(offset, *target);
     }
   }
@@ -48,6 +59,7 @@ class HeapGraph {
   std::optional<std::uint32_t> node_in_heap_range(std::uintptr_t word) const;
 
   std::vector<HeapNode> nodes_;  // sorted by address
+  std::vector<Reachability> states_;  // by node; Direct until the analysis says otherwise
   // Every node lies in [low_, high_) (their usable bytes, which interior pointers may reach): most
   // root words are not heap addresses, and this rejects them without a segment lookup.
   std::uintptr_t low_ = 0;

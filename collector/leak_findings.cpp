@@ -16,15 +16,24 @@ LeakFindings to_findings(LeakAnalysis analysis) {
     block_cycle.edges = cycle.edges;
     for (std::uint32_t member : cycle.members) {
       const HeapNode& node = graph->nodes()[member];
-      block_cycle.members.push_back({const_cast<std::byte*>(node.address), node.size, node.size, node.site});
+      block_cycle.members.push_back({const_cast<std::byte*>(node.address), node.size(), node.size(), node.site});
     }
     findings.cycles.push_back(std::move(block_cycle));
   }
-  findings.classify = [graph](const alloc::BlockInfo& block) {
+  // The heap walk that asks goes through a page's blocks in address order: the node after the last
+  // one found is usually the next block's, and the binary search is the fallback.
+  findings.classify = [graph, next = std::size_t{0}](const alloc::BlockInfo& block) mutable {
     const auto& nodes = graph->nodes();
-    const auto it = std::lower_bound(nodes.begin(), nodes.end(), static_cast<const std::byte*>(block.address),
-                                     [](const HeapNode& n, const std::byte* a) { return n.address < a; });
-    return it != nodes.end() && it->address == block.address ? it->state : Reachability::NotAnalyzed;
+    const auto* address = static_cast<const std::byte*>(block.address);
+    std::size_t at = next;
+    if (at >= nodes.size() || nodes[at].address != address) {
+      at = static_cast<std::size_t>(std::lower_bound(nodes.begin(), nodes.end(), address,
+                                                     [](const HeapNode& n, const std::byte* a) { return n.address < a; }) -
+                                    nodes.begin());
+      if (at == nodes.size() || nodes[at].address != address) return Reachability::NotAnalyzed;
+    }
+    next = at + 1;
+    return graph->state(static_cast<std::uint32_t>(at));
   };
   return findings;
 }

@@ -103,8 +103,8 @@ class Marker {
 
   void reach_from_word(std::uintptr_t word) {
     const auto node = graph_.node_at(word);
-    if (!node || graph_.nodes()[*node].state == Reachability::Reachable) return;
-    graph_.nodes()[*node].state = Reachability::Reachable;
+    if (!node || graph_.state(*node) == Reachability::Reachable) return;
+    graph_.state(*node) = Reachability::Reachable;
     work_.push_back(*node);
   }
   void drain() {  // iterative: a 100k-node list must not overflow the stack
@@ -112,8 +112,8 @@ class Marker {
       const std::uint32_t node = work_.back();
       work_.pop_back();
       graph_.for_each_edge(node, [&](std::size_t, std::uint32_t target) {
-        if (graph_.nodes()[target].state == Reachability::Reachable) return;
-        graph_.nodes()[target].state = Reachability::Reachable;
+        if (graph_.state(target) == Reachability::Reachable) return;
+        graph_.state(target) = Reachability::Reachable;
         work_.push_back(target);
       });
     }
@@ -125,16 +125,18 @@ class Marker {
 };
 
 void classify_unreachable(LeakAnalysis& analysis) {
-  auto& nodes = analysis.graph.nodes();
-  auto unreachable = [&](std::uint32_t n) { return nodes[n].state != Reachability::Reachable; };
-  analysis.cycles = find_cycles(analysis.graph, unreachable);
+  HeapGraph& graph = analysis.graph;
+  const auto nodes = static_cast<std::uint32_t>(graph.nodes().size());
+  const EdgeList edges = edges_among(graph, [&](std::uint32_t n) { return graph.state(n) != Reachability::Reachable; });
+  analysis.cycles = find_cycles(graph, edges);
   for (const FoundCycle& cycle : analysis.cycles)
-    for (std::uint32_t member : cycle.members) nodes[member].state = Reachability::Cycle;
-  for (std::uint32_t n = 0; n < nodes.size(); ++n) {
-    if (!unreachable(n)) continue;
-    analysis.graph.for_each_edge(n, [&](std::size_t, std::uint32_t target) {
-      if (target != n && nodes[target].state == Reachability::Direct) nodes[target].state = Reachability::Indirect;
-    });
+    for (std::uint32_t member : cycle.members) graph.state(member) = Reachability::Cycle;
+  // A leaked block that another leaked block points to is an indirect leak (unless in a cycle).
+  for (std::uint32_t n = 0; n < nodes; ++n) {
+    for (std::uint32_t e = edges.first[n]; e < edges.first[n + 1]; ++e) {
+      const std::uint32_t target = edges.target[e];
+      if (target != n && graph.state(target) == Reachability::Direct) graph.state(target) = Reachability::Indirect;
+    }
   }
 }
 
@@ -162,8 +164,9 @@ LeakAnalysis analyze_leaks_from(const CallerFrame& caller, const LeakAnalysisOpt
   });
   classify_unreachable(analysis);
   if (options.reachable_cycles) {
-    auto& nodes = analysis.graph.nodes();
-    for (FoundCycle& cycle : find_cycles(analysis.graph, [&](std::uint32_t n) { return nodes[n].state == Reachability::Reachable; })) {
+    const HeapGraph& graph = analysis.graph;
+    const EdgeList edges = edges_among(graph, [&](std::uint32_t n) { return graph.state(n) == Reachability::Reachable; });
+    for (FoundCycle& cycle : find_cycles(graph, edges)) {
       cycle.reachable = true;
       analysis.cycles.push_back(std::move(cycle));
     }
@@ -192,7 +195,7 @@ std::vector<Referrer> referrers_from(const CallerFrame& caller, const void* p) {
     for (std::uint32_t n = 0; n < graph.nodes().size(); ++n) {
       const HeapNode& node = graph.nodes()[n];
       const auto base = reinterpret_cast<std::uintptr_t>(node.address);
-      for (std::size_t offset = 0; offset + 8 <= node.size; offset += 8)
+      for (std::size_t offset = 0, size = node.size(); offset + 8 <= size; offset += 8)
         if (points_in(*reinterpret_cast<const std::uintptr_t*>(base + offset)))
           referrers.push_back({Referrer::Kind::Block, base + offset, base, node.site, {}});
     }

@@ -164,6 +164,18 @@ bool live_by_site(std::vector<SiteTotal>& out) {
   return true;
 }
 
+std::int64_t live_blocks() noexcept {
+  std::int64_t blocks = 0;
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
+    for (const auto& slot : table->leaves) {
+      const Leaf* leaf = slot.load(std::memory_order_acquire);
+      if (leaf == nullptr) continue;
+      for (const Counter& counter : leaf->sites) blocks += counter.blocks.load(std::memory_order_relaxed);
+    }
+  }
+  return blocks;
+}
+
 std::uint64_t allocation_calls() noexcept {
   std::uint64_t calls = 0;
   for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {

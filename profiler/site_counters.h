@@ -43,6 +43,9 @@ struct SiteTotal {
 // tables' reach (more than kMaxSites sites): use the heap walk then.
 bool live_by_site(std::vector<SiteTotal>& out);
 std::uint64_t allocation_calls() noexcept;
+// Live traced blocks of heapsnap's arena, summed over every table: what a heap walk will find, less
+// the untraced blocks (an estimate for sizing, exact when nothing allocates meanwhile).
+std::int64_t live_blocks() noexcept;
 void reset() noexcept;
 
 inline constexpr std::uint32_t kMaxSites = 4096 * 1024;

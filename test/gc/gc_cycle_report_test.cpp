@@ -49,7 +49,7 @@ using heapsnap::TracebackIndex;
 using heapsnap::gc::GcCycle;
 using heapsnap::collector::SparseGraph;
 
-std::set<std::set<std::uint32_t>> as_sets(const std::vector<std::vector<std::uint32_t>>& components) {
+std::set<std::set<std::uint32_t>> as_sets(const heapsnap::collector::Components& components) {
   std::set<std::set<std::uint32_t>> sets;
   for (const auto& c : components) sets.emplace(c.begin(), c.end());
   return sets;
@@ -71,11 +71,17 @@ TEST_CASE("strongly connected components of a small graph", "[gc][scc]") {
   CHECK(as_sets(components) == std::set<std::set<std::uint32_t>>{{0, 1, 2}, {3, 4}, {5}, {6}});
   // Reverse topological order: {3, 4} is reached from {0, 1, 2}, so it comes first.
   const auto position = [&](std::uint32_t node) {
-    return std::find_if(components.begin(), components.end(),
-                        [&](const auto& c) { return std::find(c.begin(), c.end(), node) != c.end(); }) -
-           components.begin();
+    for (std::size_t i = 0; i < components.size(); ++i)
+      if (std::find(components[i].begin(), components[i].end(), node) != components[i].end()) return i;
+    return components.size();
   };
   CHECK(position(3) < position(0));
+}
+
+TEST_CASE("only cycles among the components: one-node components without a self-loop left out", "[gc][scc]") {
+  const SparseGraph graph = graph_of(7, {{0, 1}, {1, 2}, {2, 0}, {2, 3}, {3, 4}, {4, 3}, {6, 6}});
+  const auto components = heapsnap::collector::strongly_connected_components(graph, heapsnap::collector::SingleNodes::OnlyLooped);
+  CHECK(as_sets(components) == std::set<std::set<std::uint32_t>>{{0, 1, 2}, {3, 4}, {6}});
 }
 
 TEST_CASE("strongly connected components of a 200k chain and a 200k ring, without recursion", "[gc][scc]") {
