@@ -10,7 +10,7 @@
 
 namespace heapsnap::alloc {
 
-constinit thread_local ThreadState tl_state = {nullptr, false, false};
+[[gnu::tls_model("initial-exec")]] constinit thread_local ThreadState tl_state = {nullptr, false, false};
 std::atomic<Segment*> g_all_segments{nullptr};
 std::atomic<std::size_t> g_metadata_bytes{0};
 
@@ -379,7 +379,11 @@ BlockInfo deallocate(void* p) noexcept {
       page->is_full = 0;
       queue_push(heap->queue[cls], page);
     }
-    if (--page->used == 0 && heap->current[cls] != page) retire_page(heap, page);
+    // An emptied page is kept when it is its class's only one: a program whose few blocks of a size
+    // come and go would otherwise retire and remake that page over and over (as mimalloc does, at
+    // most one such page per class and thread heap).
+    if (--page->used == 0 && heap->current[cls] != page && !(heap->queue[cls] == page && page->next == nullptr))
+      retire_page(heap, page);
   } else {
     remote_free(page, block);
   }

@@ -6,19 +6,13 @@
 #include <cstring>
 #include <vector>
 
+#include "bench/allocate_at_depth.h"
+
 namespace {
 
 unsigned g_seed = 12345;
 unsigned next_random() { return g_seed = g_seed * 1103515245u + 12345u; }
 
-[[gnu::noinline]] void* allocate_at_depth(int depth, std::size_t size) {
-  if (depth > 0) {
-    void* p = allocate_at_depth(depth - 1, size);
-    asm volatile("" ::"r"(p) : "memory");
-    return p;
-  }
-  return std::malloc(size);
-}
 
 }  // namespace
 

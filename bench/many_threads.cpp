@@ -10,16 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "bench/allocate_at_depth.h"
+
 namespace {
 
-[[gnu::noinline]] void* allocate_at_depth(int depth, std::size_t size) {
-  if (depth > 0) {
-    void* p = allocate_at_depth(depth - 1, size);
-    asm volatile("" ::"r"(p) : "memory");
-    return p;
-  }
-  return std::malloc(size);
-}
 
 unsigned long churn(long operations, unsigned seed) {
   constexpr int kWindow = 256;
