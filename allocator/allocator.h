@@ -43,6 +43,8 @@ struct BlockInfo {
 // Allocates `size` bytes (0 is allowed and gives a unique pointer) aligned to `alignment` (a power of
 // two; kMinAlignment is always honoured). Returns nullptr when out of memory; errno is not touched.
 void* allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept;
+// The same with kMinAlignment, the first `size` bytes zeroed (calloc).
+void* allocate_zeroed(std::size_t size, SiteTag site) noexcept;
 
 // Frees a block allocated here. Returns what the block was, so the caller can account for it; returns
 // a BlockInfo with site == Free (and frees nothing) for null, a pointer that is not ours, an interior

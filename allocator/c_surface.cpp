@@ -28,10 +28,7 @@ void* c_malloc(std::size_t size, SiteTag site) noexcept { return or_enomem(alloc
 void* c_calloc(std::size_t count, std::size_t size, SiteTag site) noexcept {
   std::size_t bytes = 0;
   if (__builtin_mul_overflow(count, size, &bytes)) return or_enomem(nullptr);
-  void* p = allocate(bytes, kMinAlignment, site);
-  if (p != nullptr && bytes > kMaxSmallSize) return p;  // a fresh mapping is already zero
-  if (p != nullptr) std::memset(p, 0, bytes);
-  return or_enomem(p);
+  return or_enomem(allocate_zeroed(bytes, site));
 }
 
 void* c_realloc(void* p, std::size_t size, SiteTag site, BlockInfo& freed) noexcept {

@@ -347,6 +347,13 @@ void* allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept {
   return allocate_slow(size, alignment, site);
 }
 
+void* allocate_zeroed(std::size_t size, SiteTag site) noexcept {
+  if (size > kMaxSmallSize) return huge_allocate(size, kMinAlignment, site, /*zeroed=*/true);  // cleared only if reused
+  void* p = allocate(size, kMinAlignment, site);
+  if (p != nullptr) std::memset(p, 0, size);
+  return p;
+}
+
 BlockInfo deallocate(void* p) noexcept {
   if (p == nullptr) return {};
   Segment* segment = segment_of(p);

@@ -1,7 +1,12 @@
 // Huge blocks: one mapping each, with a small header in front of the block. A registry of records,
 // outside the mappings, lets heap walks list them without touching memory another thread may unmap.
+// A few recently freed mappings are kept, still mapped and registered as (blockless) segments, for
+// the next huge block of about their size: a program that allocates and frees many big blocks
+// (dict resizes, growing buffers) would otherwise pay a mapping, its page faults and an unmapping
+// each time, where glibc reuses its heap.
 
 #include <atomic>
+#include <cstring>
 
 #include "allocator/internal.h"
 #include "allocator/os.h"
@@ -58,14 +63,81 @@ void give_back_record(HugeRecord* table, std::uint32_t index) noexcept {
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
+// The freed-mapping cache. Only mappings of blocks with the default alignment go in (their block sits
+// one page in), so any of them fits any such request of its size.
+constexpr int kCacheSlots = 8;
+constexpr std::size_t kMaxCachedMapping = std::size_t{32} << 20;
+constexpr std::size_t kMaxCachedBytes = std::size_t{64} << 20;
+constexpr std::size_t kTrimAbove = std::size_t{1} << 20;  // unused tail of a reused mapping given back past this
+std::atomic<Segment*> g_cache[kCacheSlots] = {};
+std::atomic<std::size_t> g_cached_bytes{0};
+
+std::size_t default_block_offset() { return round_up(sizeof(Segment), kOsPageSize); }
+
+// Keeps a freed mapping for reuse; false when the cache is full (the caller unmaps it).
+bool cache_mapping(Segment* segment) noexcept {
+  if (segment->huge_block != reinterpret_cast<std::byte*>(segment) + default_block_offset()) return false;
+  const std::size_t bytes = segment->mapping_size;
+  if (bytes > kMaxCachedMapping) return false;
+  if (g_cached_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes > kMaxCachedBytes) {
+    g_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+    return false;
+  }
+  for (std::atomic<Segment*>& slot : g_cache) {
+    Segment* empty = nullptr;
+    if (slot.compare_exchange_strong(empty, segment, std::memory_order_release, std::memory_order_relaxed)) return true;
+  }
+  g_cached_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  return false;
+}
+
+// A cached mapping of at least `mapping_size` bytes and not more than twice that, taken out of the
+// cache; null when there is none.
+Segment* take_cached_mapping(std::size_t mapping_size) noexcept {
+  for (std::atomic<Segment*>& slot : g_cache) {
+    Segment* segment = slot.load(std::memory_order_acquire);
+    if (segment == nullptr || segment->mapping_size < mapping_size || segment->mapping_size / 2 > mapping_size) continue;
+    if (slot.compare_exchange_strong(segment, nullptr, std::memory_order_acquire, std::memory_order_relaxed)) {
+      g_cached_bytes.fetch_sub(segment->mapping_size, std::memory_order_relaxed);
+      return segment;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept {
+void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool zeroed) noexcept {
   HugeRecord* table = records();
   if (table == nullptr) return nullptr;
   const std::size_t block_offset = round_up(sizeof(Segment), alignment > kOsPageSize ? alignment : kOsPageSize);
   if (size > (std::size_t{1} << 47) - block_offset) return nullptr;  // more than the address space
   const std::size_t mapping_size = round_up(block_offset + size, kOsPageSize);
+  if (alignment <= kOsPageSize) {
+    if (Segment* segment = take_cached_mapping(mapping_size)) {
+      const std::uint32_t record = take_record(table);
+      if (record != UINT32_MAX) {
+        // Still mapped and in the segment map: only the block is new. What a calloc promises is
+        // cleared; the unused tail, when large, goes back to the system (it reads as zero after).
+        if (zeroed) std::memset(segment->huge_block, 0, size);
+        if (segment->mapping_size - mapping_size >= kTrimAbove)
+          os_decommit(reinterpret_cast<std::byte*>(segment) + mapping_size, segment->mapping_size - mapping_size);
+        segment->huge_record = record;
+        HugeRecord& r = table[record];
+        r.usable.store(segment->huge_usable, std::memory_order_relaxed);
+        r.requested.store(size, std::memory_order_relaxed);
+        r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
+        r.block.store(segment->huge_block, std::memory_order_release);
+        g_metadata_bytes.fetch_add(block_offset, std::memory_order_relaxed);
+        return segment->huge_block;
+      }
+      if (!cache_mapping(segment)) {
+        segment_map_erase(segment, round_up(segment->mapping_size, kSegmentSize));
+        os_unmap(segment, segment->mapping_size);
+      }
+      return nullptr;
+    }
+  }
   // Aligning the mapping to the block's alignment (when larger than a segment) aligns the block too.
   auto* segment = static_cast<Segment*>(os_map_aligned(mapping_size, alignment > kSegmentSize ? alignment : kSegmentSize));
   if (segment == nullptr) return nullptr;
@@ -100,6 +172,7 @@ BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
   give_back_record(table, segment->huge_record);
   const std::size_t mapping_size = segment->mapping_size;
   g_metadata_bytes.fetch_sub(mapping_size - segment->huge_usable, std::memory_order_relaxed);
+  if (cache_mapping(segment)) return info;  // kept, mapped, for the next huge block of its size
   segment_map_erase(segment, round_up(mapping_size, kSegmentSize));
   os_unmap(segment, mapping_size);
   return info;

@@ -42,7 +42,8 @@ inline Page* page_of(Segment* segment, const void* p) {
   return &segment->pages[segment->page_of_slice[slice]];
 }
 
-void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site) noexcept;
+// `zeroed`: the first `size` bytes must read as zero (calloc); a fresh mapping is, a reused one is cleared.
+void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool zeroed = false) noexcept;
 BlockInfo huge_deallocate(Segment* segment, void* p) noexcept;
 BlockInfo huge_find(Segment* segment, const void* p) noexcept;
 bool huge_retag(Segment* segment, void* p, SiteTag site, std::size_t requested) noexcept;

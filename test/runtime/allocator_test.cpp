@@ -197,6 +197,36 @@ TEST_CASE("the C surface keeps the C contracts") {
   }
 }
 
+TEST_CASE("a freed huge block's mapping is reused for the next of its size; calloc still gets zeros") {
+  constexpr std::size_t kSize = 3 << 20;
+  auto* first = static_cast<unsigned char*>(allocate(kSize, 16, site(40)));
+  REQUIRE(first != nullptr);
+  std::memset(first, 0xab, kSize);
+  REQUIRE(deallocate(first).site == site(40));
+  // Kept mapped but not a block: not found, not walked, and a second free is a double free.
+  CHECK(find_block(first).site == SiteTag::Free);
+  CHECK(walk().count(first) == 0);
+  CHECK(deallocate(first).site == SiteTag::Free);
+  CHECK(diagnose_bad_free(first).kind == BadFreeKind::DoubleFree);
+
+  auto* second = static_cast<unsigned char*>(allocate_zeroed(kSize - 4096, site(41)));
+  REQUIRE(second != nullptr);
+  CHECK(second == first);  // the cached mapping
+  CHECK(find_block(second).site == site(41));
+  CHECK(find_block(second).requested == kSize - 4096);
+  bool all_zero = true;
+  for (std::size_t i = 0; i < kSize - 4096; ++i) all_zero &= second[i] == 0;
+  CHECK(all_zero);
+  // A request over twice as small does not take the big mapping.
+  REQUIRE(deallocate(second).site == site(41));
+  void* small_huge = allocate(kSize / 3, 16, site(42));
+  CHECK(small_huge != first);
+  deallocate(small_huge);
+  void* again = allocate(kSize, 16, site(43));
+  CHECK(again == first);
+  deallocate(again);
+}
+
 TEST_CASE("the heap walk sees exactly the live blocks") {
   const auto before = walk();
   std::vector<void*> live;
