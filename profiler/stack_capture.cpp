@@ -70,14 +70,18 @@ _Unwind_Reason_Code on_dwarf_frame(_Unwind_Context* context, void* arg) {
 // Where the calling thread's stack ends (its highest address), for checking frame pointers guessed
 // in code without call-frame information: glibc puts a thread's descriptor, whose address is the
 // thread pointer, at the top of its stack; the main thread's stack ends above __libc_stack_end.
+// A stack pointer farther than this below that end is on some other stack (a signal's alternate
+// stack, a coroutine's), whose end is unknown: guessed frames are not followed there.
+constexpr std::uintptr_t kMaxStackDepth = std::uintptr_t{64} << 20;
 std::uintptr_t stack_end_above(std::uintptr_t stack_pointer) noexcept {
+  std::uintptr_t end = 0;
 #if defined(__x86_64__)
   const auto thread_pointer = reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
   const auto main_stack_end = reinterpret_cast<std::uintptr_t>(__libc_stack_end);
-  if (stack_pointer < main_stack_end && (thread_pointer < stack_pointer || thread_pointer > main_stack_end)) return main_stack_end;
-  if (thread_pointer > stack_pointer) return thread_pointer;
+  if (stack_pointer < main_stack_end && (thread_pointer < stack_pointer || thread_pointer > main_stack_end)) end = main_stack_end;
+  else if (thread_pointer > stack_pointer) end = thread_pointer;
 #endif
-  return 0;  // unknown: guessed frames are not followed
+  return end != 0 && end - stack_pointer <= kMaxStackDepth ? end : 0;  // 0: unknown, guesses not followed
 }
 
 // Walks with learnt rules from `pc` (capture_stack's return address), `stack_pointer` (its caller's
@@ -103,7 +107,7 @@ std::uintptr_t stack_end_above(std::uintptr_t stack_pointer) noexcept {
       if (cfa <= stack_pointer || cfa - stack_pointer > kMaxFrameBytes) return true;  // a corrupt chain: stop
     } else {  // FramePointerChain: a guess, followed only inside this thread's stack
       if (stack_end == 0) stack_end = stack_end_above(stack_pointer);
-      if (frame_pointer < stack_pointer || frame_pointer - stack_pointer > kMaxFrameBytes ||
+      if (stack_end == 0 || frame_pointer < stack_pointer || frame_pointer - stack_pointer > kMaxFrameBytes ||
           frame_pointer % sizeof(void*) != 0 || frame_pointer + 2 * sizeof(void*) > stack_end)
         return true;
       cfa = frame_pointer + 2 * sizeof(void*);
