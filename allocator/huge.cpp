@@ -105,6 +105,20 @@ Segment* take_cached_mapping(std::size_t mapping_size) noexcept {
   return nullptr;
 }
 
+// Makes the segment's block a live block of `record`: visible to heap walks from here on (the block
+// pointer is stored last, with release).
+void* publish_block(HugeRecord* table, std::uint32_t record, Segment* segment, std::size_t size, SiteTag site) noexcept {
+  segment->huge_record = record;
+  HugeRecord& r = table[record];
+  r.usable.store(segment->huge_usable, std::memory_order_relaxed);
+  r.requested.store(size, std::memory_order_relaxed);
+  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
+  r.block.store(segment->huge_block, std::memory_order_release);
+  g_metadata_bytes.fetch_add(static_cast<std::size_t>(segment->huge_block - reinterpret_cast<std::byte*>(segment)),
+                             std::memory_order_relaxed);
+  return segment->huge_block;
+}
+
 }  // namespace
 
 void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool zeroed) noexcept {
@@ -122,14 +136,7 @@ void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool 
         if (zeroed) std::memset(segment->huge_block, 0, size);
         if (segment->mapping_size - mapping_size >= kTrimAbove)
           os_decommit(reinterpret_cast<std::byte*>(segment) + mapping_size, segment->mapping_size - mapping_size);
-        segment->huge_record = record;
-        HugeRecord& r = table[record];
-        r.usable.store(segment->huge_usable, std::memory_order_relaxed);
-        r.requested.store(size, std::memory_order_relaxed);
-        r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
-        r.block.store(segment->huge_block, std::memory_order_release);
-        g_metadata_bytes.fetch_add(block_offset, std::memory_order_relaxed);
-        return segment->huge_block;
+        return publish_block(table, record, segment, size, site);
       }
       if (!cache_mapping(segment)) {
         segment_map_erase(segment, round_up(segment->mapping_size, kSegmentSize));
@@ -151,14 +158,7 @@ void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool 
   segment->mapping_size = mapping_size;
   segment->huge_block = reinterpret_cast<std::byte*>(segment) + block_offset;
   segment->huge_usable = mapping_size - block_offset;
-  segment->huge_record = record;
-  HugeRecord& r = table[record];
-  r.usable.store(segment->huge_usable, std::memory_order_relaxed);
-  r.requested.store(size, std::memory_order_relaxed);
-  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
-  r.block.store(segment->huge_block, std::memory_order_release);
-  g_metadata_bytes.fetch_add(block_offset, std::memory_order_relaxed);
-  return segment->huge_block;
+  return publish_block(table, record, segment, size, site);
 }
 
 BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
