@@ -42,13 +42,19 @@ class Symbolizer {
     std::uintptr_t start = 0;    // where it is mapped (dli_fbase): frames keep module-relative offsets
   };
   const ModuleFile& module_file(const LoadedModule& module, std::uintptr_t address);
-  const DynamicSymbols& dynamic_symbols(const LoadedModule& module);
+  // The name of the dynamic symbol holding `call_site` in a stripped module, or null.
+  const char* dynamic_symbol_name(const LoadedModule& module, std::uintptr_t call_site);
+  struct DynamicNames {
+    unsigned lookups = 0;         // answered by dladdr so far
+    bool indexed = false;
+    DynamicSymbols index;         // read once the module has had kIndexAfterLookups lookups
+  };
 
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
   std::map<std::pair<std::uintptr_t, std::string>, ModuleFile> files_;  // by (load bias, name), as readers_
-  std::map<std::pair<std::uintptr_t, std::string>, DynamicSymbols> dynamic_symbols_;  // likewise
+  std::map<std::pair<std::uintptr_t, std::string>, DynamicNames> dynamic_names_;  // likewise
 };
 
 }  // namespace heapsnap
