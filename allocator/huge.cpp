@@ -172,7 +172,9 @@ BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
   give_back_record(table, segment->huge_record);
   const std::size_t mapping_size = segment->mapping_size;
   g_metadata_bytes.fetch_sub(mapping_size - segment->huge_usable, std::memory_order_relaxed);
-  if (cache_mapping(segment)) return info;  // kept, mapped, for the next huge block of its size
+  // Kept, mapped, for the next huge block of its size; not heapsnap's own (a snapshot's or a leak
+  // analysis's buffers, freed once it is done: kept, they would only add to the peak RSS).
+  if (info.site != SiteTag::Internal && cache_mapping(segment)) return info;
   segment_map_erase(segment, round_up(mapping_size, kSegmentSize));
   os_unmap(segment, mapping_size);
   return info;

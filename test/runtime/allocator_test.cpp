@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+
+#include <sys/mman.h>
 #include <map>
 #include <random>
 #include <set>
@@ -225,6 +227,21 @@ TEST_CASE("a freed huge block's mapping is reused for the next of its size; call
   void* again = allocate(kSize, 16, site(43));
   CHECK(again == first);
   deallocate(again);
+}
+
+TEST_CASE("heapsnap's own freed huge blocks are unmapped, not kept for reuse") {
+  const auto mapped = [](void* p) {
+    unsigned char resident = 0;
+    return mincore(reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{4095}), 4096, &resident) == 0;
+  };
+  void* program_block = allocate(2 << 20, 16, site(44));
+  void* own_block = allocate(2 << 20, 16, SiteTag::Internal);
+  REQUIRE((program_block != nullptr && own_block != nullptr));
+  deallocate(program_block);
+  deallocate(own_block);
+  CHECK(mapped(program_block));  // cached for the program's next big block
+  CHECK_FALSE(mapped(own_block));
+  deallocate(allocate(2 << 20, 16, site(45)));  // takes the cached one back, and returns it
 }
 
 TEST_CASE("the heap walk sees exactly the live blocks") {
