@@ -39,13 +39,10 @@ MemoryMap MemoryMap::of_this_process() { return from_text(read_proc_file("/proc/
 
 MemoryMap MemoryMap::from_text(std::string_view text) {
   MemoryMap map;
-  for (std::size_t at = 0; at < text.size();) {
-    std::size_t line_end = text.find('\n', at);
-    if (line_end == std::string_view::npos) line_end = text.size();
+  for_each_piece(text, '\n', [&](std::string_view line) {
     MemoryRegion region;
-    if (parse_line(text.substr(at, line_end - at), region)) map.regions_.push_back(std::move(region));
-    at = line_end + 1;
-  }
+    if (parse_line(line, region)) map.regions_.push_back(std::move(region));
+  });
   std::sort(map.regions_.begin(), map.regions_.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
   return map;
 }

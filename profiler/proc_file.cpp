@@ -27,20 +27,16 @@ std::optional<std::string> read_proc_file(const char* path) {
 }
 
 std::string_view proc_status_field(std::string_view status, std::string_view name) {
-  for (std::size_t line = 0; line < status.size();) {
-    std::size_t end = status.find('\n', line);
-    if (end == std::string_view::npos) end = status.size();
-    const std::string_view text = status.substr(line, end - line);
-    if (text.size() > name.size() && text.starts_with(name) && text[name.size()] == ':') {
-      std::string_view value = text.substr(name.size() + 1);
-      const std::size_t first = value.find_first_not_of(" \t");
-      if (first == std::string_view::npos) return {};
-      value.remove_prefix(first);
-      return value.substr(0, value.find_last_not_of(" \t") + 1);
-    }
-    line = end + 1;
-  }
-  return {};
+  std::string_view value;
+  bool found = false;
+  for_each_piece(status, '\n', [&](std::string_view line) {
+    if (found || line.size() <= name.size() || !line.starts_with(name) || line[name.size()] != ':') return;
+    found = true;
+    value = line.substr(name.size() + 1);
+    const std::size_t first = value.find_first_not_of(" \t");
+    value = first == std::string_view::npos ? std::string_view{} : value.substr(first, value.find_last_not_of(" \t") + 1 - first);
+  });
+  return value;
 }
 
 }  // namespace heapsnap

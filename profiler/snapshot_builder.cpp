@@ -98,13 +98,8 @@ ProcessInfo current_process(const std::string& reason) {
   info.reason = reason;
   info.unix_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string cmdline = read_proc_file("/proc/self/cmdline").value_or("");
-  for (std::size_t at = 0; at < cmdline.size();) {  // NUL-terminated arguments
-    std::size_t end = cmdline.find('\0', at);
-    if (end == std::string::npos) end = cmdline.size();
-    info.argv.push_back(cmdline.substr(at, end - at));
-    at = end + 1;
-  }
+  for_each_piece(read_proc_file("/proc/self/cmdline").value_or(""), '\0',
+                 [&](std::string_view argument) { info.argv.emplace_back(argument); });
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) info.executable.assign(exe, static_cast<std::size_t>(n));

@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "allocator/os.h"
 #include "collector/memory_map.h"
 #include "collector/root_set.h"
+#include "profiler/proc_file.h"
 
 namespace {
 
@@ -78,4 +81,21 @@ TEST_CASE("the map of this process has its stack and its own code") {
   const auto* globals = map.region_containing(reinterpret_cast<std::uintptr_t>(&g_bookkeeping_table[0]));
   REQUIRE(globals != nullptr);
   CHECK(globals->writable);
+}
+
+TEST_CASE("/proc status fields and NUL-separated pieces are read as the kernel writes them") {
+  const std::string_view status = "Name:\tcat\nState:\tS (sleeping)\nSigBlk:\t0000000000010000\nVmSwap:\t       0 kB\n";
+  CHECK(heapsnap::proc_status_field(status, "State") == "S (sleeping)");
+  CHECK(heapsnap::proc_status_field(status, "SigBlk") == "0000000000010000");
+  CHECK(heapsnap::proc_status_field(status, "VmSwap") == "0 kB");
+  CHECK(heapsnap::proc_status_field(status, "Sig").empty());  // a prefix of a name is not the name
+  CHECK(heapsnap::proc_status_field(status, "Threads").empty());
+
+  std::vector<std::string> arguments;
+  heapsnap::for_each_piece(std::string_view("prog\0-x\0\0last\0", 14), '\0',
+                           [&](std::string_view piece) { arguments.emplace_back(piece); });
+  CHECK(arguments == std::vector<std::string>{"prog", "-x", "", "last"});
+  const auto status_of_self = heapsnap::read_proc_file("/proc/self/status");
+  REQUIRE(status_of_self.has_value());
+  CHECK(heapsnap::proc_status_field(*status_of_self, "Name").size() > 0);
 }
