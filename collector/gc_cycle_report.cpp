@@ -69,13 +69,6 @@ SparseGraph to_sparse(const UnreachableGraph& graph) {
   return sparse;
 }
 
-bool is_cycle(const UnreachableGraph& graph, std::span<const std::uint32_t> component) {
-  if (component.size() > 1) return true;
-  const auto& references = graph.references[component[0]];
-  return std::any_of(references.begin(), references.end(),
-                     [&](const Reference& r) { return r.to == component[0]; });
-}
-
 GcCycle make_cycle(const UnreachableGraph& graph, std::span<const std::uint32_t> component,
                    const TracebackHook& traceback_of) {
   struct Member {
@@ -122,8 +115,9 @@ namespace detail {
 std::vector<GcCycle> find_cycles(GcList& unreachable, const TracebackHook& traceback_of) {
   const UnreachableGraph graph = read_graph(unreachable);
   std::vector<GcCycle> cycles;
-  for (const std::span<const std::uint32_t> component : strongly_connected_components(to_sparse(graph)))
-    if (is_cycle(graph, component)) cycles.push_back(make_cycle(graph, component, traceback_of));
+  // Only the components that are cycles: two or more objects, or one that refers to itself.
+  for (const std::span<const std::uint32_t> component : strongly_connected_components(to_sparse(graph), collector::SingleNodes::OnlyLooped))
+    cycles.push_back(make_cycle(graph, component, traceback_of));
   for (Object* object : graph.nodes) header_of(*object).gc_refs = 0;
   return cycles;
 }

@@ -16,7 +16,8 @@ LeakFindings to_findings(LeakAnalysis analysis) {
     block_cycle.edges = cycle.edges;
     for (std::uint32_t member : cycle.members) {
       const HeapNode& node = graph->nodes()[member];
-      block_cycle.members.push_back({const_cast<std::byte*>(node.address), node.size(), node.size(), node.site});
+      const std::size_t size = node.size();
+      block_cycle.members.push_back({const_cast<std::byte*>(node.address), size, size, node.site});
     }
     findings.cycles.push_back(std::move(block_cycle));
   }

@@ -73,19 +73,22 @@ T* map_zeroed() noexcept {
   return table;
 }
 
+// The calling thread's table, made or reused on its first use; null when none can be mapped.
+[[gnu::always_inline]] inline ThreadTable* own_table() noexcept {
+  if (ThreadTable* table = tl_table) [[likely]] return table;
+  return acquire_table();
+}
+
 [[gnu::always_inline]] inline Counter* counter_for(alloc::SiteTag site) noexcept {
   const std::uint32_t index = static_cast<std::uint32_t>(site) - kFirstSite;
   if (index >= kMaxSites) [[unlikely]] {
     g_overflow.store(true, std::memory_order_relaxed);
     return nullptr;
   }
-  ThreadTable* table = tl_table;
+  ThreadTable* table = own_table();
   if (table == nullptr) [[unlikely]] {
-    table = acquire_table();
-    if (table == nullptr) {
-      g_overflow.store(true, std::memory_order_relaxed);
-      return nullptr;
-    }
+    g_overflow.store(true, std::memory_order_relaxed);
+    return nullptr;
   }
   std::atomic<Leaf*>& slot = table->leaves[index / kLeafSites];
   Leaf* leaf = slot.load(std::memory_order_relaxed);
@@ -113,21 +116,14 @@ void allocated(alloc::SiteTag site, std::int64_t bytes) noexcept { add(site, byt
 void freed(alloc::SiteTag site, std::int64_t bytes) noexcept { add(site, -bytes, -1); }
 
 void count_call() noexcept {
-  ThreadTable* table = tl_table;
-  if (table == nullptr) [[unlikely]] {
-    table = acquire_table();
-    if (table == nullptr) return;
-  }
+  ThreadTable* table = own_table();
+  if (table == nullptr) [[unlikely]] return;
   table->calls.store(table->calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 ThreadTraced* thread_traced() noexcept {
-  ThreadTable* table = tl_table;
-  if (table == nullptr) [[unlikely]] {
-    table = acquire_table();
-    if (table == nullptr) return nullptr;
-  }
-  return &table->traced;
+  ThreadTable* table = own_table();
+  return table != nullptr ? &table->traced : nullptr;
 }
 
 std::int64_t traced_bytes_sum() noexcept {

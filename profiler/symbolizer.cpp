@@ -152,8 +152,8 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
   }
 
   // The module's path and start, asked of the loader once per module: dladdr scans the module's whole
-  // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame;
-  // names come from DynamicSymbols, an index of that table read once.
+  // dynamic symbol table, which for a big program (cc1plus exports 31k symbols) is costly per frame
+  // (names come from dynamic_symbol_name, which switches to an index of that table).
   static const ModuleFile kUnknownFile;
   const ModuleFile& file = in_a_module ? module_file(module, call_site) : kUnknownFile;
   const std::uintptr_t module_offset = file.path.empty() ? call_site : call_site - file.start;

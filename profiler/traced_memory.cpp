@@ -33,6 +33,10 @@ alignas(64) std::atomic<std::int64_t> g_tableless{0};
   return 0;
 }
 
+std::int64_t current_bytes() noexcept {
+  return site_counters::traced_bytes_sum() + g_tableless.load(std::memory_order_relaxed);
+}
+
 }  // namespace
 
 void add(std::int64_t bytes) noexcept {
@@ -66,14 +70,14 @@ void add(std::int64_t bytes) noexcept {
 }
 
 Totals totals() noexcept {
-  const std::int64_t current = site_counters::traced_bytes_sum() + g_tableless.load(std::memory_order_relaxed);
+  const std::int64_t current = current_bytes();
   const std::int64_t peak = g_peak.load(std::memory_order_relaxed);
   return {current, std::max(peak, current)};
 }
 
 void reset_peak() noexcept {
   g_epoch.fetch_add(1, std::memory_order_relaxed);  // every thread's headroom is now void
-  const std::int64_t current = site_counters::traced_bytes_sum() + g_tableless.load(std::memory_order_relaxed);
+  const std::int64_t current = current_bytes();
   g_pool.store(0, std::memory_order_relaxed);
   g_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
 }
