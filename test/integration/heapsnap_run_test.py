@@ -129,6 +129,20 @@ class RealPrograms(HeapsnapTestCase):
         self.profile("ls", "-la", "/usr")  # not "/": /proc's link count changes with every process
         self.assertGreater(len(self.snapshot()["traces"]), 0)
 
+    def test_a_c_program_carries_no_trace_of_heapsnaps_own_runtime(self):
+        # cat is C: under heapsnap it maps the C++ runtime only if heapsnap brings it as a library, and
+        # what that runtime allocates for heapsnap (libstdc++'s exception pool) is never the program's.
+        result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "out.json"), "--", "cat", "/proc/self/maps"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        maps = result.stdout.decode()
+        static_runtime = os.environ["HEAPSNAP_STATIC_RUNTIME"] == "ON"
+        self.assertEqual("libstdc++" in maps, not static_runtime, maps)
+        self.assertIn("libheapsnap_preload.so", maps)
+        snapshot = self.snapshot()
+        modules = {frame["module"].rsplit("/", 1)[-1] for frame in snapshot["frames"]}
+        self.assertIn("cat", modules)
+        self.assertNotIn("libheapsnap_preload.so", modules)
+
     def test_python(self):
         self.profile("/usr/bin/python3", "-c", "import json; print(json.dumps({'n': sum(range(10**5))}))")
 
