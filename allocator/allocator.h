@@ -70,6 +70,11 @@ BlockInfo find_block(const void* p) noexcept;
 // the start of a live block.
 bool retag(void* p, SiteTag site, std::size_t requested) noexcept;
 
+// True when `p` lies in one of the allocator's segments: the heap is handed out in kSegmentSize units
+// (allocator/config.h) aligned to that size, huge blocks included. O(1), safe for any address: how a
+// conservative scan tells heap memory from everything else without walking the heap.
+bool in_heap_segment(const void* p) noexcept;
+
 // Bytes usable in the block starting at `p`, 0 for anything else.
 std::size_t usable_size(const void* p) noexcept;
 

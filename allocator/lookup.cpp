@@ -21,6 +21,8 @@ Page* live_small_block(Segment* segment, const void* p, std::uint32_t& index_out
 
 }  // namespace
 
+bool in_heap_segment(const void* p) noexcept { return segment_of(p) != nullptr; }
+
 BlockInfo find_block(const void* p) noexcept {
   Segment* segment = segment_of(p);
   if (segment == nullptr) return {};

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "profiler/api.h"
+#include "preload/api.h"
 
 namespace {
 

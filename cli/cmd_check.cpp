@@ -16,15 +16,16 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/output_file.h"
 #include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "reporters/growth_gate.h"
-#include "reporters/leak_report.h"
-#include "reporters/leak_report_json.h"
-#include "reporters/leak_report_text.h"
-#include "reporters/suppression_filter.h"
+#include "snapshot/snapshot_json.h"
+#include "reporters/trend/growth_gate.h"
+#include "reporters/leaks/leak_report.h"
+#include "reporters/leaks/leak_report_json.h"
+#include "reporters/leaks/leak_report_text.h"
+#include "snapshot/suppression_filter.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -68,9 +69,9 @@ class CheckCommand final : public Command {
         ->option_text("FILE")
         ->allow_extra_args(false);
     add_format_option(app, format_);
-    app.add_option("-o,--output", report_path_, "Write the report to this file instead of standard output")
+    app.add_option("-o,--output", output_.path, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
-    app.add_flag("--force", force_, "Replace the -o file if it exists");
+    add_force_option(app, output_);
     app.add_option("--max-growth", max_growth_,
                    "With a series of snapshots: fail when an allocation line grew steadily across them by more "
                    "than this many bytes")
@@ -79,10 +80,8 @@ class CheckCommand final : public Command {
   }
 
   int run() override {
-    const bool to_file = !report_path_.empty();
-    if (to_file && !force_ && std::filesystem::exists(std::filesystem::symlink_status(report_path_))) {
-      throw UsageError(report_path_ + ": already exists (use --force to replace it)");
-    }
+    const bool to_file = !output_.path.empty();
+    if (to_file) refuse_existing_output(output_);
     const SuppressionList suppressions = load_suppressions(suppression_paths_);
     if (snapshot_paths_.size() > 1 && !max_growth_) {
       throw UsageError("several snapshots are checked only with --max-growth (to check one, give one)");
@@ -127,14 +126,7 @@ class CheckCommand final : public Command {
       reporter = std::make_unique<LeakReportTextReporter>(std::move(report), LeakReportTextReporter::kDefaultSitesShown, colour);
     }
     if (to_file) {
-      try {
-        write_file_atomically(report_path_, [&](std::ostream& out) { reporter->render(out); },
-                              force_ ? ExistingFile::Replace : ExistingFile::Keep);
-      } catch (const std::runtime_error& error) {
-        const std::string message = error.what();
-        const bool exists = message.ends_with(": already exists");
-        throw UsageError(message + (exists ? " (use --force to replace it)" : ""));
-      }
+      write_output(output_, [&](std::ostream& out) { reporter->render(out); });
     } else {
       reporter->render(std::cout);
       std::cout.flush();
@@ -151,11 +143,10 @@ class CheckCommand final : public Command {
   std::vector<std::string> snapshot_paths_;
   std::optional<std::uint64_t> max_growth_;
   std::string baseline_path_;
-  std::string report_path_;
+  OutputFile output_;
   std::vector<std::string> suppression_paths_;
   GateThresholds thresholds_;
   OutputFormat format_ = OutputFormat::Text;
-  bool force_ = false;
 };
 
 }  // namespace

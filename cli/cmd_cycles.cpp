@@ -9,9 +9,9 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "reporters/cycles_report.h"
-#include "reporters/suppression_filter.h"
+#include "snapshot/snapshot_json.h"
+#include "reporters/leaks/cycles_report.h"
+#include "snapshot/suppression_filter.h"
 
 namespace heapsnap::cli {
 namespace {

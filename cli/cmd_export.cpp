@@ -9,11 +9,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/output_file.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "reporters/collapsed_export.h"
-#include "reporters/pprof_export.h"
-#include "reporters/speedscope_export.h"
+#include "snapshot/snapshot_json.h"
+#include "reporters/export/collapsed_export.h"
+#include "reporters/export/pprof_export.h"
+#include "reporters/export/speedscope_export.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -37,20 +38,18 @@ class ExportCommand final : public Command {
         ->transform(CLI::CheckedTransformer(names))
         ->option_text("speedscope|pprof|collapsed")
         ->required();
-    app.add_option("-o,--output", output_path_,
+    app.add_option("-o,--output", output_.path,
                    "Write to this file ('-': standard output, the default for speedscope and collapsed)")
         ->option_text("FILE");
-    app.add_flag("--force", force_, "Replace the -o file if it exists");
+    add_force_option(app, output_);
   }
 
   int run() override {
-    const bool to_stdout = output_path_.empty() || output_path_ == "-";
-    if (format_ == ExportFormat::Pprof && output_path_.empty()) {
+    const bool to_stdout = output_.path.empty() || output_.path == "-";
+    if (format_ == ExportFormat::Pprof && output_.path.empty()) {
       throw UsageError("pprof profiles are binary: give -o FILE (or -o - to write to standard output)");
     }
-    if (!to_stdout && !force_ && std::filesystem::exists(std::filesystem::symlink_status(output_path_))) {
-      throw UsageError(output_path_ + ": already exists (use --force to replace it)");
-    }
+    if (!to_stdout) refuse_existing_output(output_);
     const Snapshot snapshot = load_snapshot(snapshot_path_);
     std::unique_ptr<Reporter> exporter;
     switch (format_) {
@@ -67,22 +66,14 @@ class ExportCommand final : public Command {
       if (!std::cout) throw std::runtime_error("cannot write to standard output");
       return kExitSuccess;
     }
-    try {
-      write_file_atomically(output_path_, [&](std::ostream& out) { exporter->render(out); },
-                            force_ ? ExistingFile::Replace : ExistingFile::Keep);
-    } catch (const std::runtime_error& error) {
-      const std::string message = error.what();
-      const bool exists = message.ends_with(": already exists");
-      throw UsageError(message + (exists ? " (use --force to replace it)" : ""));
-    }
+    write_output(output_, [&](std::ostream& out) { exporter->render(out); });
     return kExitSuccess;
   }
 
  private:
   std::string snapshot_path_;
-  std::string output_path_;
+  OutputFile output_;
   ExportFormat format_ = ExportFormat::Speedscope;
-  bool force_ = false;
 };
 
 }  // namespace

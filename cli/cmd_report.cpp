@@ -11,11 +11,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/output_file.h"
 #include "cli/terminal.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "reporters/html_page.h"
-#include "reporters/html_report.h"
+#include "snapshot/snapshot_json.h"
+#include "reporters/html/html_page.h"
+#include "reporters/html/html_report.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -32,38 +33,28 @@ class ReportCommand final : public Command {
                    "Snapshot files of one run, e.g. NAME.snap-*.json and NAME.json from 'heapsnap run "
                    "--interval'; ordered by the time they were taken")
         ->required();
-    app.add_option("-o,--output", report_path_, "The HTML file to write")->required()->option_text("REPORT.html");
-    app.add_flag("--force", force_, "Replace the -o file if it exists");
+    app.add_option("-o,--output", output_.path, "The HTML file to write")->required()->option_text("REPORT.html");
+    add_force_option(app, output_);
     app.add_flag("-q,--quiet", quiet_, "Do not say where the report was written");
     app.add_option("--title", title_, "The page's title (default: \"heapsnap report: <program>\")")->option_text("T");
   }
 
   int run() override {
-    if (!force_ && std::filesystem::exists(std::filesystem::symlink_status(report_path_))) {
-      throw UsageError(report_path_ + ": already exists (use --force to replace it)");
-    }
+    refuse_existing_output(output_);
     std::vector<ReportInput> inputs;
     std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
     for (std::size_t i = 0; i < snapshots.size(); ++i) inputs.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     const HtmlReportReporter reporter(build_html_report(std::move(inputs), title_));
-    try {
-      write_file_atomically(report_path_, [&](std::ostream& out) { reporter.render(out); },
-                            force_ ? ExistingFile::Replace : ExistingFile::Keep);
-    } catch (const std::runtime_error& error) {
-      const std::string message = error.what();
-      const bool exists = message.ends_with(": already exists");
-      throw UsageError(message + (exists ? " (use --force to replace it)" : ""));
-    }
-    if (!quiet_) std::cerr << "heapsnap: report written to " << report_path_ << "\n";
+    write_output(output_, [&](std::ostream& out) { reporter.render(out); });
+    if (!quiet_) std::cerr << "heapsnap: report written to " << output_.path << "\n";
     return kExitSuccess;
   }
 
  private:
   std::vector<std::string> snapshot_paths_;
-  std::string report_path_;
+  OutputFile output_;
   bool quiet_ = false;
   std::string title_;
-  bool force_ = false;
 };
 
 }  // namespace

@@ -1,16 +1,8 @@
 // heapsnap run [options] -- PROG [ARGS...]: runs PROG with the preload library, which writes a snapshot
 // when PROG exits. heapsnap exits with PROG's status, or dies of the signal that killed PROG.
 //
-// Environment contract with libheapsnap_preload.so (it reads these):
-//   LD_PRELOAD         our library, prepended to any existing value
-//   HEAPSNAP_OUTPUT    absolute path of the snapshot to write
-//   HEAPSNAP_ROOT_PID  pid of the program heapsnap started; only that process writes HEAPSNAP_OUTPUT,
-//                      its descendants write <stem>.<pid><ext>
-//   HEAPSNAP_DEPTH     frames per allocation stack, 1..128
-//   HEAPSNAP_START     1: trace from the start
-//   HEAPSNAP_LEAKS     1|0: run the leak analysis at exit
-//   HEAPSNAP_REACHABLE_CYCLES, HEAPSNAP_SNAPSHOT_SIGNAL, HEAPSNAP_INTERVAL_MS, HEAPSNAP_SAMPLE_BYTES,
-//   HEAPSNAP_UNWIND, HEAPSNAP_SNAPSHOT_FORMAT    set from the options of the same meaning, when given (profiler/runtime.h)
+// It talks to libheapsnap_preload.so through LD_PRELOAD (our library, prepended to any existing value)
+// and the variables of preload/environment.h, set from the options of the same meaning.
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -27,6 +19,7 @@
 
 #include "cli/child_process.h"
 #include "cli/command.h"
+#include "preload/environment.h"
 #include "cli/exit_codes.h"
 #include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
@@ -123,7 +116,7 @@ class RunCommand final : public Command {
     const bool named_by_pid = output_.empty() || output_.find("%p") != std::string::npos;
     if (!named_by_pid) claim_output(output_);
 
-    const ProgramLaunch launch{program, environment(library), "HEAPSNAP_ROOT_PID", "HEAPSNAP_OUTPUT"};
+    const ProgramLaunch launch{program, environment(library), environment::kRootPid, environment::kOutput};
     std::filesystem::path output = output_;
     const ProgramOutcome outcome = run_program(launch, [&](pid_t child) -> std::optional<std::string> {
       // A name holding the program's pid is only known now; the program waits for it.
@@ -201,17 +194,18 @@ class RunCommand final : public Command {
     const std::optional<std::string> existing = environment_variable("LD_PRELOAD");
     set_variable(result, "LD_PRELOAD",
                  library.string() + (existing && !existing->empty() ? ":" + *existing : std::string()));
-    set_variable(result, "HEAPSNAP_DEPTH", std::to_string(depth_));
-    set_variable(result, "HEAPSNAP_START", "1");
-    set_variable(result, "HEAPSNAP_LEAKS", leaks_ ? "1" : "0");
-    if (reachable_cycles_) set_variable(result, "HEAPSNAP_REACHABLE_CYCLES", "1");
-    if (!signal_.empty()) set_variable(result, "HEAPSNAP_SNAPSHOT_SIGNAL", signal_);
-    if (interval_ms_ > 0) set_variable(result, "HEAPSNAP_INTERVAL_MS", std::to_string(interval_ms_));
-    if (sample_bytes_ > 0) set_variable(result, "HEAPSNAP_SAMPLE_BYTES", std::to_string(sample_bytes_));
-    if (!unwind_.empty()) set_variable(result, "HEAPSNAP_UNWIND", unwind_);
-    if (!snapshot_format_.empty()) set_variable(result, "HEAPSNAP_SNAPSHOT_FORMAT", snapshot_format_);
+    set_variable(result, environment::kDepth, std::to_string(depth_));
+    set_variable(result, environment::kStart, "1");
+    set_variable(result, environment::kLeaks, leaks_ ? "1" : "0");
+    if (reachable_cycles_) set_variable(result, environment::kReachableCycles, "1");
+    if (!signal_.empty()) set_variable(result, environment::kSnapshotSignal, signal_);
+    if (interval_ms_ > 0) set_variable(result, environment::kIntervalMs, std::to_string(interval_ms_));
+    if (sample_bytes_ > 0) set_variable(result, environment::kSampleBytes, std::to_string(sample_bytes_));
+    if (!unwind_.empty()) set_variable(result, environment::kUnwind, unwind_);
+    if (!snapshot_format_.empty()) set_variable(result, environment::kSnapshotFormat, snapshot_format_);
     std::erase_if(result, [](const std::string& entry) {
-      return entry.starts_with("HEAPSNAP_ROOT_PID=") || entry.starts_with("HEAPSNAP_OUTPUT=");
+      return entry.starts_with(std::string(environment::kRootPid) + "=") ||
+             entry.starts_with(std::string(environment::kOutput) + "=");
     });
     return result;
   }

@@ -8,8 +8,8 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "profiler/statistics.h"
+#include "snapshot/snapshot_json.h"
+#include "snapshot/statistics.h"
 #include "reporters/statistics_json.h"
 #include "reporters/top_text.h"
 

@@ -11,10 +11,10 @@
 #include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
-#include "reporters/trend_json.h"
-#include "reporters/trend_report.h"
-#include "reporters/trend_text.h"
+#include "snapshot/snapshot_json.h"
+#include "reporters/trend/trend_json.h"
+#include "reporters/trend/trend_report.h"
+#include "reporters/trend/trend_text.h"
 
 namespace heapsnap::cli {
 namespace {

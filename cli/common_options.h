@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 #include "reporters/report_options.h"
 
 namespace CLI {

@@ -11,7 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/exit_codes.h"
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "profiler/snapshot.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap::cli {
 

@@ -1,6 +1,6 @@
 # Turns files into C++ byte arrays at build time, so that the installed binary needs no data files.
 # Run as a script:
-#   cmake -DOUTPUT=out.cpp -DHEADER=reporters/html_assets.h -DNAMESPACE=heapsnap::html_assets
+#   cmake -DOUTPUT=out.cpp -DHEADER=reporters/html/html_assets.h -DNAMESPACE=heapsnap::html_assets
 #         "-DFILES=kName=path;kOther=path" -P embed_files.cmake
 # For each NAME=PATH, OUTPUT defines `const std::string_view NAME` (declared in HEADER) holding the
 # file's bytes exactly: a string literal of hex escapes, so that no byte of the file can end it early.

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "profiler/site_counters.h"
+#include "runtime/site_counters.h"
 
 namespace heapsnap::collector {
 

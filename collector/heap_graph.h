@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "allocator/allocator.h"
-#include "profiler/snapshot.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap::collector {
 

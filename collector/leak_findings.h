@@ -2,7 +2,7 @@
 // The collector's analysis in the profiler's terms: per-block reachability and cycles of blocks.
 
 #include "collector/reachability.h"
-#include "profiler/snapshot_builder.h"
+#include "runtime/snapshot_builder.h"
 
 namespace heapsnap::collector {
 

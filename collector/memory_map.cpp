@@ -4,7 +4,7 @@
 #include <charconv>
 #include <string_view>
 
-#include "profiler/proc_file.h"
+#include "runtime/proc_file.h"
 
 namespace heapsnap::collector {
 namespace {

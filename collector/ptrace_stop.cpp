@@ -23,7 +23,7 @@
 
 #include "allocator/os.h"
 #include "collector/raw_syscall.h"
-#include "profiler/proc_file.h"
+#include "runtime/proc_file.h"
 
 namespace heapsnap::collector {
 

@@ -8,11 +8,10 @@
 
 #include <functional>
 
-#include "allocator/segment_map.h"
 #include "collector/memory_map.h"
 #include "collector/root_set.h"
 #include "collector/stop_the_world.h"
-#include "profiler/recursion_guard.h"
+#include "runtime/recursion_guard.h"
 
 namespace heapsnap::collector {
 namespace {
@@ -191,13 +190,13 @@ std::vector<Referrer> referrers_from(const CallerFrame& caller, const void* p) {
     }
     for (const ThreadRegisters& registers : scan.roots.registers)
       for (std::uintptr_t w : registers.values)
-        if (points_in(w)) referrers.push_back({Referrer::Kind::Register, 0, 0, {}, registers.where});
+        if (points_in(w)) referrers.push_back({Referrer::Kind::Register, 0, 0, std::nullopt, registers.where});
     for (std::uint32_t n = 0; n < graph.nodes().size(); ++n) {
       const HeapNode& node = graph.nodes()[n];
       const auto base = reinterpret_cast<std::uintptr_t>(node.address);
       for (std::size_t offset = 0, size = node.size(); offset + 8 <= size; offset += 8)
         if (points_in(*reinterpret_cast<const std::uintptr_t*>(base + offset)))
-          referrers.push_back({Referrer::Kind::Block, base + offset, base, node.site, {}});
+          referrers.push_back({Referrer::Kind::Block, base + offset, base, std::nullopt, {}});
     }
   });
   return referrers;

@@ -16,8 +16,8 @@
 
 #include "collector/cycles.h"
 #include "collector/heap_graph.h"
-#include "collector/leak_api.h"
-#include "profiler/snapshot.h"
+#include "collector/referrer.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap::collector {
 
@@ -46,22 +46,12 @@ struct CallerFrame {
 
 // The calling thread's stack is scanned from caller.stack_low up. Call these from an entry point that
 // has just pushed its callee-saved registers and passes its own stack pointer (HEAPSNAP_SCAN_ENTRY),
-// or with the frame where the thread began to end the process (profiler/exit_frame.h): the caller's
+// or with the frame where the thread began to end the process (runtime/exit_frame.h): the caller's
 // register-held pointers are then seen, while the frames of the analysis itself (which hold block
 // addresses the program never had) are not.
 LeakAnalysis analyze_leaks_from(const CallerFrame& caller, const LeakAnalysisOptions& options = {});
 
-// Where a pointer to a block is held (like gc.get_referrers); heapsnap::Referrer in allocator terms.
-struct Referrer {
-  using Kind = heapsnap::Referrer::Kind;
-  Kind kind;
-  std::uintptr_t holder;      // address of the word that holds the pointer (0 for a register)
-  std::uintptr_t block = 0;   // Block: the referring block's start
-  alloc::SiteTag site{};      // Block: its allocation site
-  std::string where;          // Global: the module; Stack/Register/ThreadLocal: "thread <tid>"
-};
-
-// Every block and root that points into the live block holding `p`.
+// Every block and root that points into the live block holding `p` (tracebacks left empty).
 std::vector<Referrer> referrers_from(const CallerFrame& caller, const void* p);
 
 // The stack pointer of the calling frame after __builtin_unwind_init has saved every callee-saved

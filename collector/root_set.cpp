@@ -7,13 +7,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
-#include <optional>
 #include <string_view>
 
+#include "allocator/allocator.h"
 #include "allocator/config.h"
 #include "allocator/os.h"
-#include "allocator/segment_map.h"
-#include "profiler/proc_file.h"
+#include "runtime/proc_file.h"
 
 namespace heapsnap::collector {
 namespace {
@@ -86,7 +85,7 @@ void for_each_uncovered(Span span, const std::vector<Span>& excluded, Visit&& vi
     // Segments are kSegmentSize-aligned and registered unit by unit (huge ones too).
     std::uintptr_t piece = start;
     for (std::uintptr_t unit = start & ~(alloc::kSegmentSize - 1); unit < end; unit += alloc::kSegmentSize) {
-      if (alloc::segment_of(reinterpret_cast<const void*>(unit)) == nullptr) continue;
+      if (!alloc::in_heap_segment(reinterpret_cast<const void*>(unit))) continue;
       const std::uintptr_t unit_start = std::max(unit, start);
       if (piece < unit_start) visit(Span{piece, unit_start});
       piece = std::min(unit + alloc::kSegmentSize, end);

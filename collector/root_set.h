@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/leak_api.h"
+#include "collector/referrer.h"
 #include "collector/memory_map.h"
 
 namespace heapsnap::collector {

@@ -15,9 +15,9 @@
 #include <string>
 
 #include "collector/thread_list.h"
-#include "profiler/futex.h"
-#include "profiler/signal_chain.h"
-#include "profiler/proc_file.h"
+#include "runtime/futex.h"
+#include "runtime/signal_chain.h"
+#include "runtime/proc_file.h"
 
 namespace heapsnap::collector {
 namespace {

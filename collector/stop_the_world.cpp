@@ -10,7 +10,7 @@
 #include "collector/ptrace_stop.h"
 #include "collector/signal_stop.h"
 #include "collector/thread_list.h"
-#include "profiler/snapshot_service.h"
+#include "runtime/snapshot_service.h"
 
 namespace heapsnap::collector {
 namespace {

@@ -6,15 +6,15 @@
 #include <string>
 
 #include "fuzz/fuzz_target.h"
-#include "profiler/snapshot_json.h"
-#include "profiler/statistics.h"
-#include "reporters/cycles_report.h"
+#include "snapshot/snapshot_json.h"
+#include "snapshot/statistics.h"
+#include "reporters/leaks/cycles_report.h"
 #include "reporters/diff_text.h"
-#include "reporters/leak_report.h"
-#include "reporters/leak_report_json.h"
-#include "reporters/leak_report_text.h"
+#include "reporters/leaks/leak_report.h"
+#include "reporters/leaks/leak_report_json.h"
+#include "reporters/leaks/leak_report_text.h"
 #include "reporters/statistics_json.h"
-#include "reporters/suppression_filter.h"
+#include "snapshot/suppression_filter.h"
 #include "reporters/top_text.h"
 
 namespace heapsnap::fuzz {

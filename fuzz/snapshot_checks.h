@@ -3,7 +3,7 @@
 // readers read the result back to the same document, and every command's analysis and report runs
 // on it without error. Shared by the JSON and CBOR fuzz targets.
 
-#include "profiler/snapshot.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap::fuzz {
 

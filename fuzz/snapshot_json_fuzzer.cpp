@@ -3,7 +3,7 @@
 
 #include "fuzz/fuzz_target.h"
 #include "fuzz/snapshot_checks.h"
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::fuzz {
 

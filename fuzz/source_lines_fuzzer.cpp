@@ -4,8 +4,8 @@
 #include <string>
 
 #include "fuzz/fuzz_target.h"
-#include "profiler/linecache.h"
-#include "profiler/utf8.h"
+#include "snapshot/linecache.h"
+#include "snapshot/utf8.h"
 
 namespace heapsnap::fuzz {
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "fuzz/fuzz_target.h"
-#include "reporters/suppression_filter.h"
-#include "reporters/suppressions.h"
+#include "snapshot/suppression_filter.h"
+#include "snapshot/suppressions.h"
 
 namespace heapsnap::fuzz {
 

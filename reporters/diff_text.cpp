@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "profiler/text_forms.h"
+#include "snapshot/text_forms.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {

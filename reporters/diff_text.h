@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 #include "reporters/report_options.h"
 #include "reporters/reporter.h"
 

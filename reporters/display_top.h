@@ -15,8 +15,8 @@
 #include <cstddef>
 #include <string>
 
-#include "profiler/linecache.h"
-#include "profiler/statistics.h"
+#include "snapshot/linecache.h"
+#include "snapshot/statistics.h"
 
 namespace heapsnap {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profiler/traceback.h"
+#include "snapshot/traceback.h"
 
 namespace heapsnap {
 

@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 
 namespace heapsnap {
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "profiler/format_size.h"
-#include "profiler/text_forms.h"
+#include "snapshot/format_size.h"
+#include "snapshot/text_forms.h"
 #include "reporters/frame_format.h"
 
 namespace heapsnap {

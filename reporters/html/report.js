@@ -22,7 +22,7 @@
     return (whole / scale).toFixed(digits);
   }
 
-  // profiler/format_size.h, i.e. tracemalloc's _format_size: "512 B", "10.0 KiB", "2501 B".
+  // snapshot/format_size.h, i.e. tracemalloc's _format_size: "512 B", "10.0 KiB", "2501 B".
   function formatSize(bytes) {
     let size = bytes;
     for (const unit of ['B', 'KiB', 'MiB', 'GiB', 'TiB']) {

@@ -25,9 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profiler/format_size.h"
-#include "profiler/statistics.h"
-#include "profiler/text_forms.h"
+#include "snapshot/format_size.h"
+#include "snapshot/statistics.h"
+#include "snapshot/text_forms.h"
 #include "reporters/display_top.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "collector/gc_collector.h"
+#include "gc/gc_collector.h"
 
 namespace pymodel {
 

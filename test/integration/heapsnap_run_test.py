@@ -254,6 +254,14 @@ class OnDemandSnapshots(HeapsnapTestCase):
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "n.json"), "--no-leaks", "--", "true"], cwd=self.dir)
         self.assertEqual(result.returncode, 0)
         self.assertFalse(self.snapshot("n.json")["leak_analysis"])
+        # --reachable-cycles: the cycles sample keeps a 4-ring reachable from a global; listed only then.
+        for option, expected in (("--reachable-cycles", True), (None, False)):
+            name = f"cycles{'-reachable' if option else ''}.json"
+            result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / name), *([option] if option else []), "--",
+                          str(SAMPLES / "cycles"), "0"], cwd=self.dir)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            reachable = [c for c in self.snapshot(name)["cycles"] if c["reachable"]]
+            self.assertEqual(bool(reachable), expected, name)
 
     def test_cbor_snapshots_are_read_by_every_command(self):
         self.profile(str(SAMPLES / "leaky"), output="leaky.cbor", extra=("--snapshot-format", "cbor"))

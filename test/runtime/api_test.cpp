@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "profiler/api.h"
-#include "profiler/memory_resource.h"
+#include "preload/api.h"
+#include "preload/memory_resource.h"
 
 namespace {
 

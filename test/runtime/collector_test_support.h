@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "collector/leak_api.h"
-#include "profiler/api.h"
+#include "preload/leak_api.h"
+#include "preload/api.h"
 
 namespace collector_test {
 

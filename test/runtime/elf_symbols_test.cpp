@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "profiler/elf_symbols.h"
+#include "runtime/elf_symbols.h"
 
 namespace {
 

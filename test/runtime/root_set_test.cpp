@@ -12,7 +12,7 @@
 #include "allocator/os.h"
 #include "collector/memory_map.h"
 #include "collector/root_set.h"
-#include "profiler/proc_file.h"
+#include "runtime/proc_file.h"
 
 namespace {
 

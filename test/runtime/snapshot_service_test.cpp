@@ -1,4 +1,4 @@
-// The snapshot service thread through its API (profiler/snapshot_service.h). The service starts once
+// The snapshot service thread through its API (runtime/snapshot_service.h). The service starts once
 // per process, so every case runs in a forked child and reports through its exit status.
 
 #include <catch2/catch.hpp>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string>
 
-#include "profiler/snapshot_service.h"
+#include "runtime/snapshot_service.h"
 
 using namespace std::chrono_literals;
 

@@ -1,5 +1,5 @@
 // Symbolization in the preload library: per-module, lazy, and through the dynamic symbol table for
-// stripped system libraries (profiler/symbolizer.h). Linked into api_test, so heapsnap's
+// stripped system libraries (runtime/symbolizer.h). Linked into api_test, so heapsnap's
 // dl_iterate_phdr is the one in use, as under `heapsnap run`.
 
 #include <catch2/catch.hpp>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <cstdlib>
 
-#include "profiler/api.h"
+#include "preload/api.h"
 
 namespace {
 

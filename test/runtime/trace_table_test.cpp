@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "profiler/stack_capture.h"
-#include "profiler/trace_table.h"
+#include "runtime/stack_capture.h"
+#include "runtime/trace_table.h"
 
 using heapsnap::CapturedStack;
 using heapsnap::alloc::SiteTag;

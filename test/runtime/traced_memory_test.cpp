@@ -1,4 +1,4 @@
-// The traced-memory counters (profiler/traced_memory.h): current exact, the peak exact with one
+// The traced-memory counters (runtime/traced_memory.h): current exact, the peak exact with one
 // thread (checked against a running maximum over random sequences), and within its documented bound
 // with several.
 
@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "profiler/site_counters.h"
-#include "profiler/traced_memory.h"
+#include "runtime/site_counters.h"
+#include "runtime/traced_memory.h"
 
 namespace traced = heapsnap::traced_memory;
 

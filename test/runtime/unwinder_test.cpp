@@ -1,7 +1,7 @@
-// The default unwinder (profiler/stack_capture.h, Cached) against libgcc's DWARF unwinder: the same
+// The default unwinder (runtime/stack_capture.h, Cached) against libgcc's DWARF unwinder: the same
 // stacks, frame for frame, through optimized frames, debug frames (frame pointers) and mixes of both;
 // no DWARF unwind once the rules are learnt; code without call-frame information (a JIT's) followed
-// through its frame pointer; and the call-frame interpreter (profiler/cfi_rule.h) on known and on
+// through its frame pointer; and the call-frame interpreter (runtime/cfi_rule.h) on known and on
 // corrupt input.
 
 #include <catch2/catch.hpp>
@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "profiler/cfi_rule.h"
-#include "profiler/stack_capture.h"
+#include "runtime/cfi_rule.h"
+#include "runtime/stack_capture.h"
 #include "test/runtime/unwinder_frames.h"
 
 using heapsnap::CapturedStack;

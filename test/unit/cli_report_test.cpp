@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 #include "test/unit/process_runner.h"
 #include "test/unit/snapshot_factory.h"
 #include "test/unit/temp_directory.h"

@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
-#include "reporters/collapsed_export.h"
-#include "reporters/export_stacks.h"
-#include "reporters/gzip.h"
-#include "reporters/pprof_export.h"
-#include "reporters/protobuf_writer.h"
-#include "reporters/speedscope_export.h"
+#include "reporters/export/collapsed_export.h"
+#include "reporters/export/export_stacks.h"
+#include "reporters/export/gzip.h"
+#include "reporters/export/pprof_export.h"
+#include "reporters/export/protobuf_writer.h"
+#include "reporters/export/speedscope_export.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 
 namespace {
 

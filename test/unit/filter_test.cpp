@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

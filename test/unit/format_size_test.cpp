@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "profiler/format_size.h"
+#include "snapshot/format_size.h"
 
 using heapsnap::format_size;
 

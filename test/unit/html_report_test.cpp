@@ -1,4 +1,4 @@
-// The HTML report's page model (reporters/html_report.h, flame_tree.h) and page (html_page.h): the
+// The HTML report's page model (reporters/html/html_report.h, flame_tree.h) and page (html_page.h): the
 // flame tree's sums, the choice of the peak and the end, the leaks, and what hostile names become.
 
 #include <catch2/catch.hpp>
@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profiler/utf8.h"
-#include "reporters/flame_tree.h"
-#include "reporters/html_assets.h"
-#include "reporters/html_page.h"
-#include "reporters/html_report.h"
+#include "snapshot/utf8.h"
+#include "reporters/html/flame_tree.h"
+#include "reporters/html/html_assets.h"
+#include "reporters/html/html_page.h"
+#include "reporters/html/html_report.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

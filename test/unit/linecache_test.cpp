@@ -5,7 +5,7 @@
 
 #include <sys/stat.h>
 
-#include "profiler/linecache.h"
+#include "snapshot/linecache.h"
 #include "test/unit/temp_directory.h"
 
 using namespace heapsnap;

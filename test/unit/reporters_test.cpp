@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 #include "reporters/diff_text.h"
 #include "reporters/frame_format.h"
 #include "reporters/statistics_json.h"

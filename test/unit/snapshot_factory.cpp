@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::test {
 

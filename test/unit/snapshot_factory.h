@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "profiler/snapshot.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap::test {
 

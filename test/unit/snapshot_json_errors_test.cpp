@@ -8,7 +8,7 @@
 #include <random>
 #include <sstream>
 
-#include "profiler/snapshot_json.h"
+#include "snapshot/snapshot_json.h"
 #include "test/unit/snapshot_factory.h"
 #include "test/unit/temp_directory.h"
 

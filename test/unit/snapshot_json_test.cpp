@@ -9,8 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "collector/gc_cycle_report.h"
-#include "profiler/snapshot_json.h"
+#include "gc/gc_cycle_report.h"
+#include "snapshot/file_io.h"
+#include "snapshot/snapshot_json.h"
 #include "test/unit/snapshot_factory.h"
 
 // The precise collector's unknown offset is the one the file format writes as null.
@@ -253,8 +254,11 @@ TEST_CASE("write_file_atomically with ExistingFile::Keep refuses to replace a fi
   const TempDirectory directory;
   const auto path = directory / "report.txt";
   write_file_atomically(path, [](std::ostream& out) { out << "first"; }, ExistingFile::Keep);
+  // A typed error, so callers tell "exists" from other failures without reading the message.
+  CHECK_THROWS_AS(write_file_atomically(path, [](std::ostream& out) { out << "second"; }, ExistingFile::Keep),
+                  heapsnap::FileExistsError);
   CHECK_THROWS_WITH(write_file_atomically(path, [](std::ostream& out) { out << "second"; }, ExistingFile::Keep),
-                    Catch::Contains("already exists"));
+                    path.string() + ": already exists");
   CHECK(heapsnap::test::read_text_file(path) == "first");
   CHECK(std::distance(std::filesystem::directory_iterator(directory.path()), {}) == 1);  // no temporary left
   write_file_atomically(path, [](std::ostream& out) { out << "third"; }, ExistingFile::Replace);
@@ -325,6 +329,9 @@ TEST_CASE("save_snapshot writes CBOR on request and load_snapshot reads either e
   const auto text = dir.path() / "s.json";
   save_snapshot(full_snapshot(), binary, SnapshotEncoding::Cbor);
   save_snapshot(full_snapshot(), text);
+  // The files hold the encodings asked for, byte for byte, not merely something both load.
+  CHECK(heapsnap::test::read_text_file(binary) == to_cbor(full_snapshot()));
+  CHECK(heapsnap::test::read_text_file(text) == to_json(full_snapshot()));
   require_identical(load_snapshot(binary), load_snapshot(text));
 }
 

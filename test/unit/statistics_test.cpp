@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "profiler/statistics.h"
+#include "snapshot/statistics.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reporters/leak_report.h"
-#include "reporters/leak_report_json.h"
-#include "reporters/leak_report_text.h"
-#include "reporters/suppression_filter.h"
+#include "reporters/leaks/leak_report.h"
+#include "reporters/leaks/leak_report_json.h"
+#include "reporters/leaks/leak_report_text.h"
+#include "snapshot/suppression_filter.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

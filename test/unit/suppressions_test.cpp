@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "reporters/glob_pattern.h"
-#include "reporters/suppressions.h"
+#include "snapshot/glob_pattern.h"
+#include "snapshot/suppressions.h"
 #include "test/unit/temp_directory.h"
 
 using namespace heapsnap;

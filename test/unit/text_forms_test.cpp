@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "profiler/text_forms.h"
+#include "snapshot/text_forms.h"
 #include "test/unit/snapshot_factory.h"
 #include "test/unit/temp_directory.h"
 

@@ -1,4 +1,4 @@
-// The growth classifier (reporters/trend_classifier) on hand-made series, and the trend report and
+// The growth classifier (reporters/trend/trend_classifier) on hand-made series, and the trend report and
 // growth gate on synthetic snapshot series.
 
 #include <catch2/catch.hpp>
@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reporters/growth_gate.h"
-#include "reporters/trend_classifier.h"
-#include "reporters/trend_json.h"
-#include "reporters/trend_report.h"
-#include "reporters/trend_text.h"
+#include "reporters/trend/growth_gate.h"
+#include "reporters/trend/trend_classifier.h"
+#include "reporters/trend/trend_json.h"
+#include "reporters/trend/trend_report.h"
+#include "reporters/trend/trend_text.h"
 #include "test/unit/snapshot_factory.h"
 
 using namespace heapsnap;

@@ -1,11 +1,11 @@
 // A program that uses the installed heapsnap: traces its own allocations with the in-process API
 // (heapsnap::heapsnap), analyses and saves the snapshots (heapsnap::analysis), and finds a reference
 // cycle with the precise collector (heapsnap::gc), writing it into a snapshot file.
-#include <heapsnap/collector/gc_collector.h>
-#include <heapsnap/profiler/api.h>
-#include <heapsnap/profiler/snapshot_json.h>
-#include <heapsnap/profiler/statistics.h>
-#include <heapsnap/profiler/text_forms.h>
+#include <heapsnap/gc/gc_collector.h>
+#include <heapsnap/preload/api.h>
+#include <heapsnap/snapshot/snapshot_json.h>
+#include <heapsnap/snapshot/statistics.h>
+#include <heapsnap/snapshot/text_forms.h>
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,0 +1,19 @@
+#pragma once
+// The in-process runtime of libheapsnap_preload.so: configuration from the environment (the variables
+// of preload/environment.h, set by `heapsnap run`), fork handling, and the snapshot written at exit.
+
+#include "runtime/snapshot_builder.h"
+
+namespace heapsnap {
+
+// A leak analysis the runtime runs at exit: it classifies every live block and finds the cycles
+// among the unreachable ones (and among the reachable ones too, when asked). Registered by the
+// collector when it is linked in.
+using ExitLeakAnalysis = LeakFindings (*)(bool reachable_cycles);
+void set_exit_leak_analysis(ExitLeakAnalysis analysis) noexcept;
+
+// For a program ending through _exit or _Exit, which run no destructor: writes the exit snapshot
+// first (reason "_exit"), unless this is a vfork child or the calling thread was inside heapsnap.
+void write_snapshot_at_immediate_exit() noexcept;
+
+}  // namespace heapsnap

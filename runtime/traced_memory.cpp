@@ -1,0 +1,92 @@
+#include "runtime/traced_memory.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "runtime/site_counters.h"
+
+namespace heapsnap::traced_memory {
+namespace {
+
+// Each on a cache line of its own: the pool is written only when a thread's headroom runs out or
+// overflows, the peak only when it rises, the epoch only on resets.
+alignas(64) std::atomic<std::int64_t> g_pool{0};   // headroom below the peak that no thread holds
+alignas(64) std::atomic<std::int64_t> g_peak{0};
+alignas(64) std::atomic<std::uint64_t> g_epoch{1};  // a thread's headroom from an older epoch is void
+// Bytes of threads that could get no counter table (out of memory): counted here instead.
+alignas(64) std::atomic<std::int64_t> g_tableless{0};
+
+// Takes `need` bytes from the pool, and a chunk more while the pool is well above that, so that
+// the next allocations of this thread need no shared write. Raises the peak by what the pool cannot
+// cover.
+[[gnu::noinline]] std::int64_t draw_from_pool(std::int64_t need) noexcept {
+  std::int64_t pool = g_pool.load(std::memory_order_relaxed);
+  while (pool >= need + kHeadroomChunk) {  // a CAS, never below zero: others may be drawing too
+    if (g_pool.compare_exchange_weak(pool, pool - need - kHeadroomChunk, std::memory_order_relaxed)) return kHeadroomChunk;
+  }
+  const std::int64_t before = g_pool.fetch_sub(need, std::memory_order_relaxed);
+  if (before >= need) return 0;
+  // A new peak, by as much as this allocation goes beyond it. The pool stays what it was: empty.
+  const std::int64_t beyond = need - std::max<std::int64_t>(before, 0);
+  g_peak.fetch_add(beyond, std::memory_order_relaxed);
+  g_pool.fetch_add(beyond, std::memory_order_relaxed);
+  return 0;
+}
+
+std::int64_t current_bytes() noexcept {
+  return site_counters::traced_bytes_sum() + g_tableless.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void add(std::int64_t bytes) noexcept {
+  site_counters::ThreadTraced* own = site_counters::thread_traced();
+  if (own == nullptr) [[unlikely]] {
+    g_tableless.fetch_add(bytes, std::memory_order_relaxed);
+    if (bytes > 0) draw_from_pool(bytes);
+    else g_pool.fetch_add(-bytes, std::memory_order_relaxed);
+    return;
+  }
+  own->bytes.store(own->bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+  const std::uint64_t epoch = g_epoch.load(std::memory_order_relaxed);
+  if (own->epoch != epoch) [[unlikely]] {
+    own->epoch = epoch;
+    own->headroom = 0;
+  }
+  if (bytes <= 0) {  // a free: room for as much again
+    own->headroom -= bytes;
+    if (own->headroom > kMaxThreadHeadroom) [[unlikely]] {
+      g_pool.fetch_add(own->headroom - kHeadroomChunk, std::memory_order_relaxed);
+      own->headroom = kHeadroomChunk;
+    }
+    return;
+  }
+  if (own->headroom >= bytes) [[likely]] {
+    own->headroom -= bytes;
+    return;
+  }
+  const std::int64_t need = bytes - own->headroom;
+  own->headroom = draw_from_pool(need);
+}
+
+Totals totals() noexcept {
+  const std::int64_t current = current_bytes();
+  const std::int64_t peak = g_peak.load(std::memory_order_relaxed);
+  return {current, std::max(peak, current)};
+}
+
+void reset_peak() noexcept {
+  g_epoch.fetch_add(1, std::memory_order_relaxed);  // every thread's headroom is now void
+  const std::int64_t current = current_bytes();
+  g_pool.store(0, std::memory_order_relaxed);
+  g_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
+}
+
+void reset() noexcept {
+  g_epoch.fetch_add(1, std::memory_order_relaxed);
+  g_tableless.store(0, std::memory_order_relaxed);
+  g_pool.store(0, std::memory_order_relaxed);
+  g_peak.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace heapsnap::traced_memory
