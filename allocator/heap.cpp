@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "allocator/internal.h"
+#include "allocator/invariants.h"
 #include "allocator/os.h"
 #include "allocator/segment_map.h"
 
@@ -158,9 +159,11 @@ bool collect_remote_frees(Page* page) noexcept {
       ++count;
       last = b;
     }
+    HEAPSNAP_ALLOC_ASSERT(count <= page->used);
     last->next = page->free;
     page->free = list;
     page->used -= count;
+    HEAPSNAP_ALLOC_ASSERT_EXPENSIVE(free_lists_are_consistent(page));
   }
   return page->free != nullptr || extend_free_list(page);
 }
@@ -181,6 +184,7 @@ Segment* create_segment(ThreadHeap* heap) noexcept {
   Segment* head = g_all_segments.load(std::memory_order_relaxed);
   do segment->next_registered = head;
   while (!g_all_segments.compare_exchange_weak(head, segment, std::memory_order_release, std::memory_order_relaxed));
+  HEAPSNAP_ALLOC_ASSERT(segment_is_consistent(segment));
   return segment;
 }
 
@@ -221,6 +225,8 @@ Page* new_page(ThreadHeap* heap, std::size_t cls) noexcept {
   page->heap = heap;
   page->free = nullptr;
   extend_free_list(page);
+  HEAPSNAP_ALLOC_ASSERT(page_is_consistent(segment, page));
+  HEAPSNAP_ALLOC_ASSERT_EXPENSIVE(free_lists_are_consistent(page));
   page->in_use.store(1, std::memory_order_release);  // visible to heap walks from here on
   queue_push(heap->queue[cls], page);
   return page;
@@ -229,6 +235,7 @@ Page* new_page(ThreadHeap* heap, std::size_t cls) noexcept {
 // Gives an empty page's slices back to its segment. Its memory stays committed; a segment that
 // becomes wholly free is decommitted unless it is the heap's only one.
 void retire_page(ThreadHeap* heap, Page* page) noexcept {
+  HEAPSNAP_ALLOC_ASSERT(page->used == 0);
   const std::size_t cls = page->size_class.load(std::memory_order_relaxed);
   if (page->is_full) queue_remove(heap->full, page);
   else queue_remove(heap->queue[cls], page);
@@ -275,6 +282,7 @@ Page* page_with_free_block(ThreadHeap* heap, std::size_t cls) noexcept {
 // The block's free-list link is cleared: left in place, it would point at the next free block, and a
 // conservative leak scan would take it for a reference from the program.
 [[gnu::always_inline]] inline void* pop_block(Page* page, FreeBlock* block, std::size_t size, SiteTag site) noexcept {
+  HEAPSNAP_ALLOC_ASSERT(block_is_free_in_page(page, block));
   page->free = block->next;
   block->next = nullptr;
   ++page->used;
@@ -389,6 +397,7 @@ BlockInfo deallocate(void* p) noexcept {
     // An emptied page is kept when it is its class's only one: a program whose few blocks of a size
     // come and go would otherwise retire and remake that page over and over (as mimalloc does, at
     // most one such page per class and thread heap).
+    HEAPSNAP_ALLOC_ASSERT(page->used > 0);
     if (--page->used == 0 && heap->current[cls] != page && !(heap->queue[cls] == page && page->next == nullptr))
       retire_page(heap, page);
   } else {

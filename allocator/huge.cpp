@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "allocator/internal.h"
+#include "allocator/invariants.h"
 #include "allocator/os.h"
 #include "allocator/segment_map.h"
 
@@ -162,6 +163,7 @@ void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool 
 }
 
 BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
+  HEAPSNAP_ALLOC_ASSERT(segment_is_consistent(segment));
   if (p != segment->huge_block) return {};
   HugeRecord* table = g_records.load(std::memory_order_acquire);
   HugeRecord& r = table[segment->huge_record];

@@ -66,7 +66,7 @@ struct CallbackInfo {
 using Callback = std::function<void(Phase, const CallbackInfo&)>;
 enum class CallbackId : std::uint64_t {};
 
-class Collector {
+class Collector final : public detail::Owner {
  public:
   Collector();
   // Like interpreter shutdown: a last full collection (without callbacks), a warning on the debug
@@ -83,8 +83,8 @@ class Collector {
   Ref<T> make(Args&&... args);
 
   // Tracking of objects made by this collector (others: std::invalid_argument). Both are idempotent.
-  void track(Object& object);
-  void untrack(Object& object);
+  void track(Object& object) override;
+  void untrack(Object& object) override;
   bool is_tracked(const Object& object) const;
   bool is_finalized(const Object& object) const;
 
@@ -165,7 +165,7 @@ class Collector {
   void adopt(Object& object, std::uint32_t size, std::uint8_t hook_flags);
   detail::GcHeader& owned_header(Object& object, const char* operation) const;  // or std::invalid_argument
   void untrack_unlocked(detail::GcHeader& header);
-  void forget(Object& object) noexcept;  // the object is being deleted
+  void forget(Object& object) noexcept override;  // the object is being deleted
 
   void collect_generations_unlocked();
   std::size_t collect_with_callback_unlocked(int generation);

@@ -7,7 +7,6 @@
 #include <typeinfo>
 #include <vector>
 
-#include "gc/gc_collector.h"
 
 namespace heapsnap::gc {
 namespace detail {

@@ -46,13 +46,25 @@ enum Flag : std::uint8_t {
   kWasTracked = 1 << 6,          // refcount reached zero while tracked: re-tracked if resurrected
 };
 
+// What an object asks of the collector that owns it when its last reference goes. Collector implements
+// it, so that objects need not know the collector's class (gc_object does not depend on gc_collector).
+class Owner {
+ public:
+  virtual void track(Object& object) = 0;            // a finalizer resurrected it: tracked again
+  virtual void untrack(Object& object) = 0;          // its refcount reached zero
+  virtual void forget(Object& object) noexcept = 0;  // it is being deleted
+
+ protected:
+  ~Owner() = default;
+};
+
 // The collector's part of every object (CPython's PyGC_Head plus what CPython keeps in the type).
 // Object inherits it privately; the gc_ prefix keeps its names out of the way of derived classes'.
 struct GcHeader {
   GcHeader* gc_prev = nullptr;        // neighbours in the owner's list that holds the object; null when
   GcHeader* gc_next = nullptr;        // the object has no owner
   std::intptr_t gc_refs = 0;          // collection scratch: refcount minus references from collected objects
-  Collector* gc_collector = nullptr;  // owner: null for make_atomic objects and after the owner is destroyed
+  Owner* gc_collector = nullptr;      // owner: null for make_atomic objects and after the owner is destroyed
   std::uint32_t gc_size = 0;          // sizeof the dynamic type (set by make/make_atomic)
   std::uint8_t gc_flags = 0;          // Flag bits
 };

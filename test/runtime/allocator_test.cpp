@@ -19,6 +19,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/c_surface.h"
+#include "allocator/invariants.h"
 #include "allocator/size_classes.h"
 
 using namespace heapsnap::alloc;
@@ -111,6 +112,32 @@ TEST_CASE("double free is detected and leaves the heap consistent") {
   void* huge = allocate(1 << 20, 16, site(5));
   CHECK(deallocate(huge).site == site(5));
   CHECK(deallocate(huge).site == SiteTag::Free);
+  CHECK(verify_heap());
+}
+
+TEST_CASE("verify_heap accepts the heap after churn and catches a free list broken by a write after free") {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 3000; ++i) blocks.push_back(allocate(static_cast<std::size_t>(i % 700 + 1), 16, site(61)));
+  for (std::size_t i = 0; i < blocks.size(); i += 2) deallocate(blocks[i]);
+  REQUIRE(verify_heap());
+
+  // The program writes into a block it has freed, over the free list's link: the link now points into
+  // the middle of a live block.
+  void* live = allocate(48, 16, site(62));
+  void* freed = allocate(48, 16, site(62));
+  REQUIRE(deallocate(freed).site == site(62));
+  auto* link = static_cast<void**>(freed);
+  void* const saved = *link;
+  *link = static_cast<char*>(live) + 8;
+  CHECK_FALSE(verify_heap());
+  *link = live;  // a live block on the free list: as wrong
+  CHECK_FALSE(verify_heap());
+  *link = saved;
+  CHECK(verify_heap());
+
+  deallocate(live);
+  for (std::size_t i = 1; i < blocks.size(); i += 2) deallocate(blocks[i]);
+  CHECK(verify_heap());
 }
 
 TEST_CASE("aligned allocation honours every power of two up to beyond a segment") {

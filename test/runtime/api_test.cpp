@@ -18,21 +18,12 @@
 
 #include "preload/api.h"
 #include "preload/memory_resource.h"
+#include "test/runtime/tracing_fixture.h"
 
 namespace {
 
-template <typename T>
-void escape(T* p) {
-  asm volatile("" : : "g"(p) : "memory");
-}
-
-struct Tracing {  // each test starts from a clean, tracing state and leaves tracing off
-  explicit Tracing(unsigned depth = 8) {
-    heapsnap::stop();
-    heapsnap::start(depth);
-  }
-  ~Tracing() { heapsnap::stop(); }
-};
+using heapsnap::test::escape;
+using heapsnap::test::Tracing;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;

@@ -6,23 +6,18 @@
 
 #include <set>
 
-#include "preload/leak_api.h"
 #include "preload/api.h"
+#include "preload/leak_api.h"
+#include "test/runtime/tracing_fixture.h"
 
 namespace collector_test {
 
-struct Tracing {
-  Tracing() {
-    heapsnap::stop();
-    heapsnap::start(6);
-  }
-  ~Tracing() { heapsnap::stop(); }
-};
+using heapsnap::test::escape;
 
-template <typename T>
-void escape(T* p) {
-  asm volatile("" : : "g"(p) : "memory");
-}
+// The collector's tests record 6 frames: enough to tell their call sites apart.
+struct Tracing : heapsnap::test::Tracing {
+  Tracing() : heapsnap::test::Tracing(6) {}
+};
 
 // The reachability heapsnap gives the block at `p` (all blocks of its trace share it), found through
 // the snapshot by traceback: the block's own traceback is unique per test call site.

@@ -8,11 +8,10 @@
 
 #include "snapshot/snapshot_json.h"
 #include "reporters/leaks/cycle_shapes.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -4,14 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include "reporters/display_top.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
+#include "test/support/snapshot_factory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
-using heapsnap::test::create_snapshots;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 TEST_CASE("display_top by line drops <unknown> and sums the rest", "[display_top]") {
   const auto [snapshot, snapshot2] = create_snapshots();

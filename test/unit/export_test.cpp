@@ -14,12 +14,10 @@
 #include "reporters/export/pprof_export.h"
 #include "reporters/export/protobuf_writer.h"
 #include "reporters/export/speedscope_export.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

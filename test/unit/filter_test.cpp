@@ -4,12 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "snapshot/statistics.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::create_snapshots;
-using heapsnap::test::frame;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -15,12 +15,10 @@
 #include "reporters/html/html_assets.h"
 #include "reporters/html/html_page.h"
 #include "reporters/html/html_report.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -9,12 +9,10 @@
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

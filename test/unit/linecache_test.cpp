@@ -6,11 +6,10 @@
 #include <sys/stat.h>
 
 #include "snapshot/linecache.h"
-#include "test/unit/temp_directory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
-using heapsnap::test::TempDirectory;
-using heapsnap::test::write_text_file;
+using namespace heapsnap::test;
 using Lines = std::vector<std::string>;
 
 TEST_CASE("source lines split on universal newlines and always end in a newline", "[linecache]") {

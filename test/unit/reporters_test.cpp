@@ -11,13 +11,10 @@
 #include "reporters/frame_format.h"
 #include "reporters/statistics_json.h"
 #include "reporters/top_text.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::create_snapshots;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -9,11 +9,11 @@
 #include <sstream>
 
 #include "snapshot/snapshot_json.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
+#include "test/support/snapshot_factory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
-using heapsnap::test::TempDirectory;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -12,15 +12,14 @@
 #include "gc/gc_cycle_report.h"
 #include "snapshot/file_io.h"
 #include "snapshot/snapshot_json.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 // The precise collector's unknown offset is the one the file format writes as null.
 static_assert(heapsnap::kUnknownEdgeOffset == heapsnap::gc::kUnknownOffset);
-#include "test/unit/temp_directory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
-using heapsnap::test::full_snapshot;
-using heapsnap::test::TempDirectory;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -6,13 +6,10 @@
 #include <stdexcept>
 
 #include "snapshot/statistics.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::create_snapshots;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include "snapshot/glob_pattern.h"
 #include "snapshot/suppressions.h"
-#include "test/unit/temp_directory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
 

@@ -6,14 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include "snapshot/text_forms.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
+#include "test/support/snapshot_factory.h"
+#include "test/support/temp_directory.h"
 
 using namespace heapsnap;
-using heapsnap::test::create_snapshots;
-using heapsnap::test::frame;
-using heapsnap::test::stack;
-using heapsnap::test::TempDirectory;
+using namespace heapsnap::test;
 using Lines = std::vector<std::string>;
 
 TEST_CASE("str of a trace, its traceback and frame", "[text_forms]") {

@@ -12,12 +12,10 @@
 #include "reporters/trend/trend_json.h"
 #include "reporters/trend/trend_report.h"
 #include "reporters/trend/trend_text.h"
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
+using namespace heapsnap::test;
 
 namespace {
 

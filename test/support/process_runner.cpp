@@ -1,4 +1,4 @@
-#include "test/unit/process_runner.h"
+#include "test/support/process_runner.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,10 +7,10 @@
 
 #include <stdexcept>
 
-#include "test/unit/temp_directory.h"
+#include "test/support/temp_directory.h"
 
 #ifndef HEAPSNAP_CLI_PATH
-#error "HEAPSNAP_CLI_PATH must name the heapsnap binary (test/unit/CMakeLists.txt)"
+#error "HEAPSNAP_CLI_PATH must name the heapsnap binary (test/support/CMakeLists.txt)"
 #endif
 
 namespace heapsnap::test {

@@ -1,21 +1,7 @@
 // `heapsnap trend`, `heapsnap check SNAP1 ... SNAPn --max-growth` and `heapsnap export`'s errors, run as
 // a user would on synthetic snapshot files.
 
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
-using heapsnap::test::TempDirectory;
+#include "test/cli/cli_test_support.h"
 
 namespace {
 

@@ -1,21 +1,8 @@
 // `heapsnap report`: the page it writes, --title, --force, and exit 2 for inputs it cannot use.
 
-#include <catch2/catch.hpp>
+#include "test/cli/cli_test_support.h"
 
 #include <filesystem>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::read_text_file;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
-using heapsnap::test::TempDirectory;
 
 namespace {
 

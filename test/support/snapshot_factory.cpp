@@ -1,4 +1,4 @@
-#include "test/unit/snapshot_factory.h"
+#include "test/support/snapshot_factory.h"
 
 #include <algorithm>
 #include <tuple>

@@ -1,18 +1,7 @@
 // `heapsnap cycles` and `heapsnap check --max-cycles` on snapshot files with cycles: output, limits,
 // exit codes.
 
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::TempDirectory;
+#include "test/cli/cli_test_support.h"
 
 namespace {
 
@@ -156,15 +145,7 @@ TEST_CASE("heapsnap cycles on snapshots without cycles, and its usage errors", "
       {"cycles", files.cycles, "--reachable=maybe"},
       {"cycles", (files.directory / "missing.json").string()},
   };
-  for (const auto& arguments : bad_command_lines) {
-    std::string shown;
-    for (const auto& argument : arguments) shown += argument + " ";
-    INFO("heapsnap " << shown);
-    const auto result = run_heapsnap(arguments);
-    CHECK(result.exit_code == 2);
-    CHECK_THAT(result.err, Catch::StartsWith("heapsnap: error: "));
-    CHECK(result.out.empty());
-  }
+  check_refused(bad_command_lines);
   const auto help = run_heapsnap({"cycles", "--help"});
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("--reachable"));

@@ -1,20 +1,6 @@
 // The report commands of the built `heapsnap` binary: output, exit codes 0/1/2, error messages.
 
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
-using heapsnap::test::TempDirectory;
+#include "test/cli/cli_test_support.h"
 
 namespace {
 
@@ -83,15 +69,7 @@ TEST_CASE("usage errors exit 2 with a message on stderr", "[cli]") {
       {"run", "--depth", "0", "--", "true"},
       {"run", "--depth", "129", "--", "true"},
   };
-  for (const auto& arguments : bad_command_lines) {
-    std::string shown;
-    for (const auto& argument : arguments) shown += argument + " ";
-    INFO("heapsnap " << shown);
-    const auto result = run_heapsnap(arguments);
-    CHECK(result.exit_code == 2);
-    CHECK_THAT(result.err, Catch::StartsWith("heapsnap: error: "));
-    CHECK(result.out.empty());
-  }
+  check_refused(bad_command_lines);
   CHECK(run_heapsnap({"stats", files.new_snapshot, "--by", "traceback", "--cumulative"}).err ==
         "heapsnap: error: --cumulative cannot be used with --by traceback\n");
 }

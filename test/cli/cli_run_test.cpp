@@ -1,22 +1,12 @@
 // `heapsnap run` end to end with a stand-in preload library (fake_preload.cpp): the environment
 // contract, the output file rules, exit statuses and signals, and how the library is found.
 
-#include <catch2/catch.hpp>
+#include "test/cli/cli_test_support.h"
 
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::ProcessOptions;
-using heapsnap::test::ProcessResult;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::TempDirectory;
 
 namespace {
 

@@ -1,22 +1,7 @@
 // `heapsnap check --suppressions` and `heapsnap cycles --suppressions` on snapshot files: exit codes,
 // what the reports say was suppressed, errors in suppression files.
 
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include "snapshot/snapshot_json.h"
-#include "test/unit/process_runner.h"
-#include "test/unit/snapshot_factory.h"
-#include "test/unit/temp_directory.h"
-
-using namespace heapsnap;
-using heapsnap::test::frame;
-using heapsnap::test::run_heapsnap;
-using heapsnap::test::SnapshotBuilder;
-using heapsnap::test::stack;
-using heapsnap::test::TempDirectory;
-using heapsnap::test::write_text_file;
+#include "test/cli/cli_test_support.h"
 
 namespace {
 

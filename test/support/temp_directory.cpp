@@ -1,4 +1,4 @@
-#include "test/unit/temp_directory.h"
+#include "test/support/temp_directory.h"
 
 #include <stdlib.h>
 
