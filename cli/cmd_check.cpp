@@ -16,15 +16,15 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
-#include "cli/output_file.h"
-#include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
-#include "reporters/trend/growth_gate.h"
+#include "cli/output_file.h"
+#include "cli/terminal.h"
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
+#include "reporters/trend/growth_gate.h"
+#include "snapshot/snapshot_json.h"
 #include "snapshot/suppression_filter.h"
 
 namespace heapsnap::cli {

@@ -9,8 +9,8 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
 #include "reporters/leaks/cycles_report.h"
+#include "snapshot/snapshot_json.h"
 #include "snapshot/suppression_filter.h"
 
 namespace heapsnap::cli {

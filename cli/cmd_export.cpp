@@ -9,12 +9,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
-#include "cli/output_file.h"
 #include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
+#include "cli/output_file.h"
 #include "reporters/export/collapsed_export.h"
 #include "reporters/export/pprof_export.h"
 #include "reporters/export/speedscope_export.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::cli {
 namespace {

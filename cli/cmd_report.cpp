@@ -11,12 +11,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/exit_codes.h"
 #include "cli/output_file.h"
 #include "cli/terminal.h"
-#include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
 #include "reporters/html/html_page.h"
 #include "reporters/html/html_report.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::cli {
 namespace {

@@ -19,10 +19,10 @@
 
 #include "cli/child_process.h"
 #include "cli/command.h"
-#include "preload/environment.h"
 #include "cli/exit_codes.h"
 #include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
+#include "preload/environment.h"
 
 extern char** environ;
 

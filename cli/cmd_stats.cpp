@@ -8,10 +8,10 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
-#include "snapshot/statistics.h"
 #include "reporters/statistics_json.h"
 #include "reporters/top_text.h"
+#include "snapshot/snapshot_json.h"
+#include "snapshot/statistics.h"
 
 namespace heapsnap::cli {
 namespace {

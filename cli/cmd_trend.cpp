@@ -8,13 +8,13 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
-#include "cli/terminal.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
-#include "snapshot/snapshot_json.h"
+#include "cli/terminal.h"
 #include "reporters/trend/trend_json.h"
 #include "reporters/trend/trend_report.h"
 #include "reporters/trend/trend_text.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap::cli {
 namespace {

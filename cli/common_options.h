@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <string>
 
-#include "snapshot/statistics.h"
 #include "reporters/report_options.h"
+#include "snapshot/statistics.h"
 
 namespace CLI {
 class App;

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "collector/referrer.h"
 #include "collector/memory_map.h"
+#include "collector/referrer.h"
 
 namespace heapsnap::collector {
 

@@ -16,8 +16,8 @@
 
 #include "collector/thread_list.h"
 #include "runtime/futex.h"
-#include "runtime/signal_chain.h"
 #include "runtime/proc_file.h"
+#include "runtime/signal_chain.h"
 
 namespace heapsnap::collector {
 namespace {

@@ -6,16 +6,16 @@
 #include <string>
 
 #include "fuzz/fuzz_target.h"
-#include "snapshot/snapshot_json.h"
-#include "snapshot/statistics.h"
-#include "reporters/leaks/cycles_report.h"
 #include "reporters/diff_text.h"
+#include "reporters/leaks/cycles_report.h"
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
 #include "reporters/statistics_json.h"
-#include "snapshot/suppression_filter.h"
 #include "reporters/top_text.h"
+#include "snapshot/snapshot_json.h"
+#include "snapshot/statistics.h"
+#include "snapshot/suppression_filter.h"
 
 namespace heapsnap::fuzz {
 namespace {

@@ -4,8 +4,8 @@
 #include <map>
 #include <tuple>
 
-#include "gc/gc_list.h"
 #include "collector/scc.h"
+#include "gc/gc_list.h"
 
 namespace heapsnap::gc {
 namespace {

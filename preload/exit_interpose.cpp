@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "runtime/exit_frame.h"
 #include "preload/runtime.h"
+#include "runtime/exit_frame.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "collector/leak_findings.h"
-#include "runtime/exit_frame.h"
 #include "preload/runtime.h"
+#include "runtime/exit_frame.h"
 
 namespace {
 

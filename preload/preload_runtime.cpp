@@ -18,14 +18,14 @@
 #include "allocator/os.h"
 #include "preload/api.h"
 #include "preload/environment.h"
+#include "preload/runtime.h"
 #include "runtime/domain_tracker.h"
 #include "runtime/recursion_guard.h"
-#include "preload/runtime.h"
-#include "snapshot/snapshot_json.h"
 #include "runtime/snapshot_service.h"
 #include "runtime/stack_capture.h"
 #include "runtime/trace_table.h"
 #include "runtime/tracing.h"
+#include "snapshot/snapshot_json.h"
 
 namespace heapsnap {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "snapshot/text_forms.h"
 #include "reporters/frame_format.h"
+#include "snapshot/text_forms.h"
 
 namespace heapsnap {
 namespace {

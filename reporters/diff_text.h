@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "snapshot/statistics.h"
 #include "reporters/report_options.h"
 #include "reporters/reporter.h"
+#include "snapshot/statistics.h"
 
 namespace heapsnap {
 

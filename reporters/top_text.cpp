@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "reporters/frame_format.h"
 #include "snapshot/format_size.h"
 #include "snapshot/text_forms.h"
-#include "reporters/frame_format.h"
 
 namespace heapsnap {
 namespace {

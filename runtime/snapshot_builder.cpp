@@ -11,12 +11,12 @@
 
 #include "runtime/domain_tracker.h"
 #include "runtime/free_errors.h"
+#include "runtime/proc_file.h"
 #include "runtime/recursion_guard.h"
 #include "runtime/site_counters.h"
 #include "runtime/symbolizer.h"
 #include "runtime/trace_table.h"
 #include "runtime/tracing.h"
-#include "runtime/proc_file.h"
 
 namespace heapsnap {
 namespace {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "runtime/elf_symbols.h"
-#include "snapshot/frame.h"
 #include "runtime/module_visibility.h"
+#include "snapshot/frame.h"
 
 struct backtrace_state;
 

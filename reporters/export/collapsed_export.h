@@ -4,8 +4,8 @@
 // "function (file:line)" ("file:line" when it has no function); ';' inside a name becomes ':' and line
 // breaks become spaces, so that a frame is always one field.
 
-#include "snapshot/snapshot.h"
 #include "reporters/reporter.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap {
 

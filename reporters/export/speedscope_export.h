@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "snapshot/snapshot.h"
 #include "reporters/reporter.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap {
 

@@ -3,9 +3,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "snapshot/utf8.h"
-#include "reporters/leaks/cycle_format.h"
 #include "reporters/html/html_assets.h"
+#include "reporters/leaks/cycle_format.h"
+#include "snapshot/utf8.h"
 
 namespace heapsnap {
 namespace {

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "snapshot/snapshot.h"
-#include "snapshot/statistics.h"
 #include "reporters/html/flame_tree.h"
 #include "reporters/leaks/leak_report.h"
+#include "snapshot/snapshot.h"
+#include "snapshot/statistics.h"
 
 namespace heapsnap {
 

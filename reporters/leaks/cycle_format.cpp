@@ -5,10 +5,10 @@
 #include <charconv>
 #include <map>
 
+#include "reporters/frame_format.h"
 #include "snapshot/format_size.h"
 #include "snapshot/snapshot_json.h"
 #include "snapshot/statistics.h"
-#include "reporters/frame_format.h"
 
 namespace heapsnap {
 namespace {

@@ -4,9 +4,9 @@
 #include <ostream>
 #include <utility>
 
-#include "snapshot/format_size.h"
-#include "reporters/leaks/cycle_format.h"
 #include "reporters/json_output.h"
+#include "reporters/leaks/cycle_format.h"
+#include "snapshot/format_size.h"
 
 namespace heapsnap {
 namespace {

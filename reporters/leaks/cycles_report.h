@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "snapshot/snapshot.h"
 #include "reporters/leaks/cycle_shapes.h"
 #include "reporters/reporter.h"
+#include "snapshot/snapshot.h"
 
 namespace heapsnap {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "snapshot/snapshot.h"
 #include "reporters/leaks/cycle_shapes.h"
 #include "reporters/leaks/leak_gate.h"
 #include "snapshot/leak_sites.h"
+#include "snapshot/snapshot.h"
 #include "snapshot/suppression_filter.h"
 
 namespace heapsnap {

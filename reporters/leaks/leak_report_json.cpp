@@ -1,8 +1,8 @@
 #include "reporters/leaks/leak_report_json.h"
 
-#include "reporters/leaks/cycle_format.h"
 #include "reporters/frame_format.h"
 #include "reporters/json_output.h"
+#include "reporters/leaks/cycle_format.h"
 
 namespace heapsnap {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 
-#include "snapshot/format_size.h"
-#include "reporters/leaks/cycle_format.h"
 #include "reporters/frame_format.h"
+#include "reporters/leaks/cycle_format.h"
+#include "snapshot/format_size.h"
 
 namespace heapsnap {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "snapshot/format_size.h"
 #include "reporters/frame_format.h"
+#include "snapshot/format_size.h"
 
 namespace heapsnap {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "reporters/trend/trend_classifier.h"
 #include "snapshot/snapshot.h"
 #include "snapshot/statistics.h"
-#include "reporters/trend/trend_classifier.h"
 
 namespace heapsnap {
 

@@ -6,8 +6,8 @@
 #include <ostream>
 #include <string>
 
-#include "snapshot/format_size.h"
 #include "reporters/frame_format.h"
+#include "snapshot/format_size.h"
 
 namespace heapsnap {
 namespace {

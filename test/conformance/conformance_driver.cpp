@@ -25,10 +25,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reporters/display_top.h"
 #include "snapshot/format_size.h"
 #include "snapshot/statistics.h"
 #include "snapshot/text_forms.h"
-#include "reporters/display_top.h"
 
 namespace {
 

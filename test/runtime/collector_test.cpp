@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "preload/leak_api.h"
 #include "preload/api.h"
+#include "preload/leak_api.h"
 #include "test/runtime/collector_test_support.h"
 
 using collector_test::collect_with_clean_stack;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "snapshot/snapshot_json.h"
 #include "reporters/leaks/cycle_shapes.h"
+#include "snapshot/snapshot_json.h"
 #include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;

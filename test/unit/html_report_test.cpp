@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "snapshot/utf8.h"
 #include "reporters/html/flame_tree.h"
 #include "reporters/html/html_assets.h"
 #include "reporters/html/html_page.h"
 #include "reporters/html/html_report.h"
+#include "snapshot/utf8.h"
 #include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "snapshot/snapshot_json.h"
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
+#include "snapshot/snapshot_json.h"
 #include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;

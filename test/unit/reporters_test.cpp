@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "snapshot/statistics.h"
 #include "reporters/diff_text.h"
 #include "reporters/frame_format.h"
 #include "reporters/statistics_json.h"
 #include "reporters/top_text.h"
+#include "snapshot/statistics.h"
 #include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
