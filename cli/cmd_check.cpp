@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "cli/leak_gate_options.h"
 #include "cli/output_file.h"
 #include "cli/terminal.h"
 #include "reporters/leaks/leak_report.h"
@@ -42,32 +43,7 @@ class CheckCommand final : public Command {
                    "Snapshot file written by 'heapsnap run'; with --max-growth, a series of them (the latest "
                    "with a leak analysis is checked for leaks)")
         ->required();
-    app.add_option("--max-leaked-bytes", thresholds_.max_leaked_bytes,
-                   "Fail when more bytes leaked than this (default 0)")
-        ->check(CLI::NonNegativeNumber)
-        ->option_text("N");
-    app.add_option("--max-leaked-blocks", thresholds_.max_leaked_blocks,
-                   "Fail when more blocks leaked than this (default 0)")
-        ->check(CLI::NonNegativeNumber)
-        ->option_text("N");
-    app.add_option("--max-cycles", thresholds_.max_cycles,
-                   "Fail when more unreachable reference cycles leaked than this (default: no limit of its "
-                   "own; cycle members count as leaked blocks and bytes either way)")
-        ->check(CLI::NonNegativeNumber)
-        ->option_text("N");
-    app.add_option("--max-free-errors", thresholds_.max_free_errors,
-                   "Fail when the program freed memory that was not allocated (double or invalid frees) more "
-                   "often than this (default 0)")
-        ->check(CLI::NonNegativeNumber)
-        ->option_text("N");
-    app.add_option("--baseline", baseline_path_,
-                   "Count only leaks that are new or grew since this older snapshot, per allocation stack")
-        ->option_text("OLD");
-    app.add_option("--suppressions", suppression_paths_,
-                   "Ignore the known leaks this file lists (docs/suppressions.md), in this snapshot and the "
-                   "baseline; repeatable")
-        ->option_text("FILE")
-        ->allow_extra_args(false);
+    add_leak_gate_options(app, gate_options_);
     add_format_option(app, format_);
     app.add_option("-o,--output", output_.path, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
@@ -82,7 +58,7 @@ class CheckCommand final : public Command {
   int run() override {
     const bool to_file = !output_.path.empty();
     if (to_file) refuse_existing_output(output_);
-    const SuppressionList suppressions = load_suppressions(suppression_paths_);
+    const SuppressionList suppressions = load_suppressions(gate_options_.suppression_paths);
     if (snapshot_paths_.size() > 1 && !max_growth_) {
       throw UsageError("several snapshots are checked only with --max-growth (to check one, give one)");
     }
@@ -99,22 +75,12 @@ class CheckCommand final : public Command {
       return named.snapshot.leak_analysis;
     });
     if (gated == series.rend()) gated = series.rbegin();
-    SuppressedSnapshot suppressed = apply_suppressions(gated->snapshot, suppressions);
-    const Snapshot& snapshot = suppressed.snapshot;
-    const std::string& snapshot_path = gated->path;
-    LeakReport report;
-    if (baseline_path_.empty()) {
-      report = build_leak_report(snapshot, snapshot_path, thresholds_);
-    } else {
-      const Snapshot baseline = apply_suppressions(load_snapshot(baseline_path_), suppressions).snapshot;
-      report = build_leak_report(snapshot, snapshot_path, baseline, baseline_path_, thresholds_);
-    }
+    LeakReport report = gate_leak_report(gated->snapshot, gated->path, gate_options_, suppressions);
     if (max_growth_) {
       const GateResult growth = evaluate_growth_gate(build_trend_report(series, GroupBy::Lineno), *max_growth_);
       report.gate.reasons.insert(report.gate.reasons.end(), growth.reasons.begin(), growth.reasons.end());
       report.gate.passed = report.gate.passed && growth.passed;
     }
-    report.suppressions = std::move(suppressed.applied);
     const GateResult gate = report.gate;
 
     std::unique_ptr<Reporter> reporter;
@@ -133,19 +99,15 @@ class CheckCommand final : public Command {
     }
 
     if (gate.passed) return kExitSuccess;
-    std::string reasons;
-    for (const std::string& reason : gate.reasons) reasons += (reasons.empty() ? "" : "; ") + reason;
-    std::cerr << "heapsnap: check failed: " << reasons << "\n";
+    std::cerr << "heapsnap: check failed: " << failure_reasons(gate) << "\n";
     return kExitCheckFailed;
   }
 
  private:
   std::vector<std::string> snapshot_paths_;
   std::optional<std::uint64_t> max_growth_;
-  std::string baseline_path_;
+  LeakGateOptions gate_options_;
   OutputFile output_;
-  std::vector<std::string> suppression_paths_;
-  GateThresholds thresholds_;
   OutputFormat format_ = OutputFormat::Text;
 };
 

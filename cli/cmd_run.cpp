@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -20,8 +21,12 @@
 #include "cli/child_process.h"
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/leak_gate_options.h"
 #include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
+#include "cli/terminal.h"
+#include "reporters/leaks/leak_report_text.h"
+#include "snapshot/snapshot_json.h"
 #include "preload/environment.h"
 
 extern char** environ;
@@ -91,13 +96,21 @@ class RunCommand final : public Command {
                    "command reads both)")
         ->check(CLI::IsMember({"json", "cbor"}))
         ->option_text("FORMAT");
+    app.add_flag("--follow-children,!--no-follow-children", follow_children_,
+                 "Profile child processes too, each into its own snapshot (the default); --no-follow-children: "
+                 "only PROG and what it execs");
+    app.add_flag("--check", check_,
+                 "When PROG exits, apply the leak gate to every snapshot this run wrote (with the gate options "
+                 "of 'heapsnap check' below); the report goes to stderr. Exit status: PROG's own when not 0, "
+                 "else 23 when the gate fails");
+    add_leak_gate_options(app, gate_options_);
     app.add_flag("--force", force_, "Replace the snapshot file if it exists");
     app.add_flag("-q,--quiet", quiet_, "Print nothing besides what the program prints");
     // Options stop at the program's name: "heapsnap run prog -o x" passes -o to prog.
     app.prefix_command();
     app.footer("Usage: heapsnap run [OPTIONS] -- PROG [ARGS...]\n"
                "Exit status: PROG's own; 127 if PROG cannot be found, 126 if it cannot be executed, "
-               "2 on a heapsnap error.");
+               "2 on a heapsnap error; with --check, 23 when PROG exits 0 and the leak gate fails.");
   }
 
   bool takes_program_arguments() const override { return true; }
@@ -108,6 +121,13 @@ class RunCommand final : public Command {
 
   int run() override {
     const std::vector<std::string> program = program_arguments();
+    if (!check_) {
+      for (const char* gate_option : kGateOptions)
+        if (app_->get_option(gate_option)->count() > 0) throw UsageError(std::string("run: ") + gate_option + " needs --check");
+    }
+    // Read before the program runs: a bad suppression file must not cost a whole test run.
+    const SuppressionList suppressions = check_ ? load_suppressions(gate_options_.suppression_paths) : SuppressionList{};
+    const auto started = std::filesystem::file_time_type::clock::now();
     if (const std::optional<std::string> reason = why_preload_cannot_work(program.front())) {
       throw UsageError("run: " + *reason);
     }
@@ -130,7 +150,10 @@ class RunCommand final : public Command {
       if (absolute.size() > kMaxLateValue) throw UsageError(output.string() + ": path too long");
       return absolute;
     });
-    return report(outcome, program.front(), output);
+    if (!check_) return report(outcome, program.front(), output);
+    const bool gate_passed = check_snapshots(snapshots_of_run(output, started), suppressions, outcome);
+    const int status = report(outcome, program.front(), output);
+    return status == kExitSuccess && !gate_passed ? kExitLeaksFound : status;
   }
 
  private:
@@ -177,6 +200,56 @@ class RunCommand final : public Command {
     return pattern;
   }
 
+  static constexpr const char* kGateOptions[] = {"--max-leaked-bytes", "--max-leaked-blocks", "--max-cycles",
+                                                 "--max-free-errors", "--baseline", "--suppressions"};
+
+  // The snapshots this run wrote: the program's own and, when children are followed, theirs
+  // (<stem>.<pid><ext> beside it, written since `started`).
+  std::vector<std::filesystem::path> snapshots_of_run(const std::filesystem::path& output,
+                                                      std::filesystem::file_time_type started) const {
+    std::vector<std::filesystem::path> snapshots;
+    if (path_exists(output)) snapshots.push_back(output);
+    if (!follow_children_) return snapshots;
+    const std::string stem = output.stem().string();
+    const std::string extension = output.extension().string();
+    std::error_code error;
+    const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
+    std::vector<std::filesystem::path> children;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() <= stem.size() + 1 + extension.size() || !name.starts_with(stem + ".") || !name.ends_with(extension)) continue;
+      const std::string pid = name.substr(stem.size() + 1, name.size() - stem.size() - 1 - extension.size());
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::error_code time_error;
+      if (entry.last_write_time(time_error) >= started && !time_error) children.push_back(entry.path());
+    }
+    std::sort(children.begin(), children.end());
+    snapshots.insert(snapshots.end(), children.begin(), children.end());
+    return snapshots;
+  }
+
+  // The leak gate on each snapshot; a failing one's report goes to stderr. True when all pass.
+  bool check_snapshots(const std::vector<std::filesystem::path>& snapshots, const SuppressionList& suppressions,
+                       const ProgramOutcome& outcome) const {
+    if (snapshots.empty()) {
+      if (outcome.kind == ProgramOutcome::Kind::Exited && outcome.value == 0) {
+        throw UsageError("run --check: the program left no snapshot to check");
+      }
+      return true;  // the program's own failure says more
+    }
+    bool passed = true;
+    for (const std::filesystem::path& path : snapshots) {
+      LeakReport report = gate_leak_report(load_snapshot(path), path.string(), gate_options_, suppressions);
+      if (report.gate.passed) continue;
+      passed = false;
+      const std::string reasons = failure_reasons(report.gate);
+      LeakReportTextReporter(std::move(report), LeakReportTextReporter::kDefaultSitesShown, colour_on(STDERR_FILENO))
+          .render(std::cerr);
+      std::cerr << "heapsnap: check failed: " << path.string() << ": " << reasons << "\n";
+    }
+    return passed;
+  }
+
   std::filesystem::path default_output(const std::string& program, pid_t pid) const {
     std::string name = std::filesystem::path(program).filename().string();
     if (name.empty()) name = "program";
@@ -203,6 +276,7 @@ class RunCommand final : public Command {
     if (sample_bytes_ > 0) set_variable(result, environment::kSampleBytes, std::to_string(sample_bytes_));
     if (!unwind_.empty()) set_variable(result, environment::kUnwind, unwind_);
     if (!snapshot_format_.empty()) set_variable(result, environment::kSnapshotFormat, snapshot_format_);
+    if (!follow_children_) set_variable(result, environment::kFollowChildren, "0");
     std::erase_if(result, [](const std::string& entry) {
       return entry.starts_with(std::string(environment::kRootPid) + "=") ||
              entry.starts_with(std::string(environment::kOutput) + "=");
@@ -241,6 +315,9 @@ class RunCommand final : public Command {
   std::uint64_t sample_bytes_ = 0;
   std::string unwind_;
   std::string snapshot_format_;
+  bool follow_children_ = true;
+  bool check_ = false;
+  LeakGateOptions gate_options_;
   bool force_ = false;
   bool quiet_ = false;
   std::vector<std::string> after_separator_;

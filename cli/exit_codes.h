@@ -7,6 +7,8 @@ namespace heapsnap::cli {
 inline constexpr int kExitSuccess = 0;       // success; `check`: the gate passed
 inline constexpr int kExitCheckFailed = 1;   // `check`: the gate failed
 inline constexpr int kExitUsageError = 2;    // bad command line, or an input that cannot be used
+inline constexpr int kExitLeaksFound = 23;   // `run --check`: the program succeeded, the leak gate failed
+                                             // (LeakSanitizer's exit code for leaks)
 inline constexpr int kExitCannotExecute = 126;
 inline constexpr int kExitNotFound = 127;
 

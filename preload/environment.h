@@ -27,6 +27,9 @@ inline constexpr const char* kIntervalMs = "HEAPSNAP_INTERVAL_MS";
 inline constexpr const char* kSampleBytes = "HEAPSNAP_SAMPLE_BYTES";
 // cached (default), fp (frame pointers; programs built with them), dwarf.
 inline constexpr const char* kUnwind = "HEAPSNAP_UNWIND";
+// 1 (default): child processes are profiled too, each writing its own snapshot; 0: only the process
+// kRootPid names (and what it execs); its children run dormant, on heapsnap's allocator untraced.
+inline constexpr const char* kFollowChildren = "HEAPSNAP_FOLLOW_CHILDREN";
 // json (default) or cbor: the encoding of the snapshot files written.
 inline constexpr const char* kSnapshotFormat = "HEAPSNAP_SNAPSHOT_FORMAT";
 

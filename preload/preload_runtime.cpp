@@ -168,11 +168,24 @@ void after_fork_in_parent() noexcept {
 // in its parent's memory without fork handlers, so its getpid() differs from this.
 std::atomic<pid_t> g_own_pid{0};
 
+// HEAPSNAP_FOLLOW_CHILDREN=0: a child neither traces nor writes a snapshot.
+bool g_follow_children = true;  // set once at load
+
+bool is_root_process() noexcept {
+  const char* root = std::getenv(environment::kRootPid);
+  return root == nullptr || std::to_string(getpid()) == root;
+}
+
 void after_fork_in_child() noexcept {
   g_own_pid.store(getpid());
   g_final_snapshot_started.store(false);  // the child's own last snapshot is still to come
   after_fork_in_parent();
   alloc::after_fork_in_child();
+  if (!g_follow_children) {
+    g_write_at_exit = false;
+    stop();
+    return;
+  }
   restart_snapshot_service_after_fork();
 }
 
@@ -213,7 +226,9 @@ void register_own_globals_as_internal() noexcept {
   g_encoding = encoding_from_environment();
   tracing::g_sample_bytes.store(number_from_environment(environment::kSampleBytes, 0, UINT64_MAX, 0,
                                                        "a whole number of bytes; 0 traces every allocation"));
+  g_follow_children = flag_from_environment(environment::kFollowChildren, true);
   if (!flag_from_environment(environment::kStart, has_output)) return;
+  if (!g_follow_children && !is_root_process()) return;  // a child: dormant
   g_write_at_exit = true;
   try {
     start(static_cast<unsigned>(number_from_environment(environment::kDepth, 1, kMaxFrames, 16, "must be 1..128; using 16")));

@@ -57,6 +57,40 @@ TEST_CASE("run --depth and --no-leaks reach the preload library", "[cli][run]") 
   CHECK(observed(snapshot, "HEAPSNAP_LEAKS") == "0");
 }
 
+TEST_CASE("run --no-follow-children reaches the preload library", "[cli][run]") {
+  TempDirectory directory;
+  REQUIRE(run_heapsnap({"run", "-o", "out.json", "--", kProgram}, in_directory(directory)).exit_code == 0);
+  CHECK(observed(load_snapshot(directory / "out.json"), "HEAPSNAP_FOLLOW_CHILDREN") == "<unset>");
+  REQUIRE(run_heapsnap({"run", "--no-follow-children", "--force", "-o", "out.json", "--", kProgram},
+                       in_directory(directory)).exit_code == 0);
+  CHECK(observed(load_snapshot(directory / "out.json"), "HEAPSNAP_FOLLOW_CHILDREN") == "0");
+}
+
+// The fake preload's snapshot has no leak analysis and 2 blocks, 1024 bytes: all of it leaked.
+TEST_CASE("run --check: the program's failure wins, else 23 when the gate fails", "[cli][run]") {
+  TempDirectory directory;
+  const ProcessResult leaked = run_heapsnap({"run", "--check", "-q", "-o", "a.json", "--", kProgram}, in_directory(directory));
+  CHECK(leaked.exit_code == 23);
+  CHECK_THAT(leaked.err, Catch::Contains("2 leaked blocks (1024 B) exceed --max-leaked-blocks 0"));
+  CHECK_THAT(leaked.err, Catch::EndsWith("heapsnap: check failed: a.json: 2 leaked blocks (1024 B) exceed "
+                                         "--max-leaked-blocks 0; 1024 leaked bytes exceed --max-leaked-bytes 0\n"));
+  CHECK(leaked.out.empty());
+
+  const ProcessResult within = run_heapsnap(
+      {"run", "--check", "-q", "--max-leaked-blocks", "2", "--max-leaked-bytes", "1024", "-o", "b.json", "--", kProgram},
+      in_directory(directory));
+  CHECK(within.exit_code == 0);
+  CHECK(within.err.empty());
+
+  const ProcessResult failed = run_heapsnap({"run", "--check", "-q", "-o", "c.json", "--", kProgram, "3"}, in_directory(directory));
+  CHECK(failed.exit_code == 3);
+  CHECK_THAT(failed.err, Catch::Contains("heapsnap: check failed: c.json"));  // reported all the same
+
+  const ProcessResult misused = run_heapsnap({"run", "--max-leaked-bytes", "5", "--", kProgram}, in_directory(directory));
+  CHECK(misused.exit_code == 2);
+  CHECK(misused.err == "heapsnap: error: run: --max-leaked-bytes needs --check\n");
+}
+
 TEST_CASE("run prepends the library to an existing LD_PRELOAD", "[cli][run]") {
   TempDirectory directory;
   ProcessOptions options = in_directory(directory);

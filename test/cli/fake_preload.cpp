@@ -27,7 +27,7 @@ __attribute__((destructor)) void save_snapshot_at_exit() {
   snapshot.process.pid = ::getpid();
   snapshot.process.reason = "exit";
   for (const char* name : {"LD_PRELOAD", "HEAPSNAP_OUTPUT", "HEAPSNAP_ROOT_PID", "HEAPSNAP_DEPTH", "HEAPSNAP_START",
-                           "HEAPSNAP_LEAKS"}) {
+                           "HEAPSNAP_LEAKS", "HEAPSNAP_FOLLOW_CHILDREN"}) {
     snapshot.process.argv.push_back(observed(name));
   }
   heapsnap::Frame frame;

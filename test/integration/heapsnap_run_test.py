@@ -215,6 +215,19 @@ class RealPrograms(HeapsnapTestCase):
         for name in children:
             json.loads((self.dir / name).read_text())
 
+    def test_no_follow_children_profiles_only_the_program_and_what_it_execs(self):
+        # python runs the leaky sample as a child (not profiled), then becomes it by exec (profiled: the
+        # same process): out.json is the exec'd leaky's, and no child wrote a file.
+        leaky = str(SAMPLES / "leaky")
+        program = (f"import os, subprocess\nsubprocess.run([{leaky!r}], stdout=subprocess.DEVNULL)\n"
+                   f"os.execv({leaky!r}, [{leaky!r}])")
+        self.profile("/usr/bin/python3", "-c", program, extra=("--no-follow-children",))
+        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["out.json"])
+        snapshot = self.snapshot()
+        self.assertEqual(snapshot["process"]["argv"], [leaky])
+        totals = json.loads(self.check("out.json", "--format", "json").stdout)["totals"]
+        self.assertEqual((totals["count"], totals["size"]), (8, 540))
+
     def test_existing_output_is_not_overwritten(self):
         (self.dir / "keep.json").write_text("precious")
         result = run([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / "keep.json"), "--", "true"], cwd=self.dir)

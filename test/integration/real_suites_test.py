@@ -5,6 +5,7 @@ LSan's verdict, with the same blocks and bytes: these suites free what they allo
 tool reports and the other does not is a bug in one of them (docs/accuracy.md).
 """
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -55,6 +56,19 @@ class RealSuites(VerdictTestCase):
                     self.assertEqual((heapsnap.blocks, heapsnap.bytes), (lsan.blocks, lsan.bytes) if lsan else (0, 0),
                                      f"{name}: heapsnap {describe({program: heapsnap})}; LSan "
                                      f"{describe({program: lsan}) if lsan else 'no leak'}")
+
+    def test_a_whole_ctest_suite_passes_the_gate_in_one_step(self):
+        # cJSON's own CTest suite, every test process profiled and gated by one `heapsnap run --check`
+        # (docs/ci.md): no leak, as LSan says above, and one snapshot per test besides ctest's own.
+        build = Path(CACHE) / "build" / "cjson"
+        listed = run(["ctest", "--test-dir", str(build), "-N"])
+        tests = int(re.search(rb"Total Tests: (\d+)", listed.stdout).group(1))
+        self.assertGreaterEqual(tests, 20, listed.stdout)
+        result = run([HEAPSNAP, "run", "--check", "--quiet", "-o", str(self.snapshots / "ctest.json"), "--",
+                      "ctest", "--test-dir", str(build)])
+        self.assertEqual(result.returncode, 0, result.stderr.decode()[-3000:])
+        self.assertIn(b"100% tests passed", result.stdout)
+        self.assertEqual(len(list(self.snapshots.glob("ctest.*.json"))), tests)
 
 
 if __name__ == "__main__":
