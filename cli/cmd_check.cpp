@@ -24,6 +24,7 @@
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
+#include "reporters/leaks/suppression_writer.h"
 #include "reporters/trend/growth_gate.h"
 #include "snapshot/snapshot_json.h"
 #include "snapshot/suppression_filter.h"
@@ -44,6 +45,9 @@ class CheckCommand final : public Command {
                    "with a leak analysis is checked for leaks)")
         ->required();
     add_leak_gate_options(app, gate_options_);
+    app.add_flag("--gen-suppressions", gen_suppressions_,
+                 "Print a suppression rule for each reported leak (Valgrind's format, docs/suppressions.md) "
+                 "instead of the report, ready to paste into a --suppressions file; the report goes to -o if given");
     add_format_option(app, format_);
     app.add_option("-o,--output", output_.path, "Write the report to this file instead of standard output")
         ->option_text("REPORT");
@@ -82,6 +86,7 @@ class CheckCommand final : public Command {
       report.gate.passed = report.gate.passed && growth.passed;
     }
     const GateResult gate = report.gate;
+    const std::string generated = gen_suppressions_ ? generate_suppressions(report) : std::string();
 
     std::unique_ptr<Reporter> reporter;
     if (format_ == OutputFormat::Json) {
@@ -93,10 +98,11 @@ class CheckCommand final : public Command {
     }
     if (to_file) {
       write_output(output_, [&](std::ostream& out) { reporter->render(out); });
-    } else {
+    } else if (!gen_suppressions_) {
       reporter->render(std::cout);
-      std::cout.flush();
     }
+    std::cout << generated;
+    std::cout.flush();
 
     if (gate.passed) return kExitSuccess;
     std::cerr << "heapsnap: check failed: " << failure_reasons(gate) << "\n";
@@ -107,6 +113,7 @@ class CheckCommand final : public Command {
   std::vector<std::string> snapshot_paths_;
   std::optional<std::uint64_t> max_growth_;
   LeakGateOptions gate_options_;
+  bool gen_suppressions_ = false;
   OutputFile output_;
   OutputFormat format_ = OutputFormat::Text;
 };

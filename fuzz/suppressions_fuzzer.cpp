@@ -6,6 +6,7 @@
 
 #include "fuzz/fuzz_target.h"
 #include "snapshot/suppression_filter.h"
+#include "snapshot/valgrind_stack_match.h"
 #include "snapshot/suppressions.h"
 
 namespace heapsnap::fuzz {
@@ -33,19 +34,32 @@ Outcome fuzz_one(std::string_view input) {
     lines.push_back(input.substr(start, end - start));
     start = end + 1;
   }
+  Traceback stack_of_lines;
+  for (const std::string_view line : lines) {
+    Frame frame;
+    frame.function = std::string(line);
+    frame.filename = "/src/" + std::string(line);
+    frame.module = std::string(line) + ".so";
+    frame.lineno = static_cast<std::uint32_t>(line.size());
+    stack_of_lines.frames.push_back(std::move(frame));
+  }
   for (const SuppressionRule& rule : list.rules) {
+    if (!rule.frames.empty()) {  // a Valgrind rule: each frame line's glob, then the whole-stack matcher
+      for (const FramePattern& line : rule.frames) {
+        if (line.field == FramePattern::Field::AnyFrames) continue;
+        require(!line.glob.empty(), "a frame line with an empty pattern");
+        if (line.pattern.find_first_of("*?\\") == std::string::npos) {
+          require(line.glob.matches(line.pattern), "a literal frame pattern does not match itself");
+        }
+      }
+      stack_matches(rule, stack_of_lines);
+      continue;
+    }
     require(!rule.glob.empty(), "a rule with an empty pattern");
     if (rule.pattern.find_first_of("*?\\") == std::string::npos) {
       require(rule.glob.matches(rule.pattern), "a literal pattern does not match itself");
     }
-    for (const std::string_view line : lines) {
-      Frame frame;
-      frame.function = std::string(line);
-      frame.filename = "/src/" + std::string(line);
-      frame.module = std::string(line) + ".so";
-      frame.lineno = static_cast<std::uint32_t>(line.size());
-      frame_matches(rule, frame);
-    }
+    for (const Frame& frame : stack_of_lines.frames) frame_matches(rule, frame);
   }
   return Outcome::Accepted;
 }

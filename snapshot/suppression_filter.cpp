@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "snapshot/leak_sites.h"
+#include "snapshot/valgrind_stack_match.h"
 
 namespace heapsnap {
 namespace {
@@ -25,12 +26,12 @@ bool matches_path(const GlobPattern& glob, std::string_view path, std::string_vi
   return false;
 }
 
-bool kind_applies(SuppressionKind rule, LeakKind leak) {
-  switch (rule) {
-    case SuppressionKind::Leak: return true;
-    case SuppressionKind::Direct: return leak == LeakKind::Direct;
-    case SuppressionKind::Indirect: return leak == LeakKind::Indirect;
-    case SuppressionKind::Cycle: return leak == LeakKind::Cycle;
+bool kind_applies(const SuppressionRule& rule, LeakKind leak) {
+  switch (leak) {
+    case LeakKind::Direct: return (rule.leak_kinds & kDirectLeaks) != 0;
+    case LeakKind::Indirect: return (rule.leak_kinds & kIndirectLeaks) != 0;
+    case LeakKind::Cycle: return (rule.leak_kinds & kCycleLeaks) != 0;
+    case LeakKind::Allocated: return (rule.leak_kinds & kAllocatedBlocks) != 0;
   }
   return false;
 }
@@ -48,7 +49,7 @@ class RuleMatcher {
     if (i >= tracebacks_.size()) return std::nullopt;
     if (!by_traceback_[i]) by_traceback_[i] = rules_matching(tracebacks_[i]);
     for (const std::size_t rule : *by_traceback_[i]) {
-      if (kind_applies(list_.rules[rule].kind, kind)) return rule;
+      if (kind_applies(list_.rules[rule], kind)) return rule;
     }
     return std::nullopt;
   }
@@ -70,6 +71,9 @@ class RuleMatcher {
         found = by_frame_.emplace(key, std::move(matching)).first;
       }
       rules.insert(rules.end(), found->second.begin(), found->second.end());
+    }
+    for (std::size_t rule = 0; rule < list_.rules.size(); ++rule) {
+      if (!list_.rules[rule].frames.empty() && stack_matches(list_.rules[rule], traceback)) rules.push_back(rule);
     }
     std::sort(rules.begin(), rules.end());
     rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
@@ -101,6 +105,7 @@ SuppressedAmount AppliedSuppressions::total() const {
 }
 
 bool frame_matches(const SuppressionRule& rule, const Frame& frame) {
+  if (!rule.frames.empty()) return false;  // a Valgrind rule matches whole stacks (stack_matches)
   const GlobPattern& glob = rule.glob;
   if (!frame.function.empty() && glob.matches(frame.function)) return true;
   if (matches_path(glob, frame.filename)) return true;

@@ -142,6 +142,136 @@ SuppressionError::SuppressionError(std::string file, std::size_t line, std::size
       column_(column),
       reason_(std::move(reason)) {}
 
+namespace {
+
+// The lines of a file, numbered from 1, without their line breaks (\n or \r\n).
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+
+  bool next(std::string_view& line) {
+    if (text_.empty()) return false;
+    ++number_;
+    const std::size_t newline = text_.find('\n');
+    line = text_.substr(0, newline);
+    text_.remove_prefix(newline == std::string_view::npos ? text_.size() : newline + 1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    return true;
+  }
+  std::size_t number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  std::size_t number_ = 0;
+};
+
+// match-leak-kinds: Valgrind's kinds as heapsnap's. Possibly lost and still reachable blocks are not
+// leaks heapsnap reports, so they add nothing.
+std::uint8_t valgrind_leak_kinds(const LineParser& parser, std::size_t begin, std::size_t end) {
+  std::uint8_t kinds = 0;
+  for (std::size_t at = begin; at < end;) {
+    std::size_t comma = parser.find(',', at);
+    if (comma == std::string_view::npos || comma > end) comma = end;
+    const std::string_view kind = parser.text(at, comma);
+    if (kind == "all") kinds |= kEveryLeak;
+    else if (kind == "definite") kinds |= kDirectLeaks | kCycleLeaks | kAllocatedBlocks;
+    else if (kind == "indirect") kinds |= kIndirectLeaks | kCycleLeaks | kAllocatedBlocks;
+    else if (kind != "possible" && kind != "reachable")
+      parser.fail(at, "unknown leak kind " + quote(kind) + " (expected definite, indirect, possible, reachable or all)");
+    at = comma + 1;
+  }
+  return kinds;
+}
+
+std::uint8_t leak_kinds_of(SuppressionKind kind) {
+  switch (kind) {
+    case SuppressionKind::Leak: return kEveryLeak;
+    case SuppressionKind::Direct: return kDirectLeaks;
+    case SuppressionKind::Indirect: return kIndirectLeaks;
+    case SuppressionKind::Cycle: return kCycleLeaks;
+  }
+  return kEveryLeak;
+}
+
+SuppressionKind kind_for_display(std::uint8_t kinds) {
+  if (kinds == (kDirectLeaks | kCycleLeaks | kAllocatedBlocks)) return SuppressionKind::Direct;
+  if (kinds == (kIndirectLeaks | kCycleLeaks | kAllocatedBlocks)) return SuppressionKind::Indirect;
+  return SuppressionKind::Leak;
+}
+
+// A Valgrind suppression, from the line after its '{' to its '}'. Only Memcheck:Leak rules become
+// rules; the others (Memcheck:Cond, Helgrind:Race, ...) are read and left out, as they concern errors
+// heapsnap does not report.
+void parse_valgrind_block(LineReader& reader, const std::string& source, std::size_t opening_line,
+                          SuppressionList& list) {
+  enum class Expect { Name, Tool, KindsOrFrames, Frames } expect = Expect::Name;
+  SuppressionRule rule{source, opening_line, SuppressionKind::Leak, "", GlobPattern{}, kEveryLeak, {}};
+  bool is_leak_rule = false;
+  std::string_view line;
+  while (reader.next(line)) {
+    const LineParser parser(source, reader.number(), line);
+    parser.check_characters();
+    const std::size_t start = parser.skip_blanks(0);
+    if (start == parser.size() || parser.at(start) == '#') continue;
+    std::size_t end = parser.size();
+    while (end > start && is_blank(parser.at(end - 1))) --end;
+    const std::string_view text = parser.text(start, end);
+    if (text == "}") {
+      if (expect == Expect::Name || expect == Expect::Tool) parser.fail(start, "suppression ends before its Tool:Kind line");
+      if (!is_leak_rule) return;
+      if (rule.frames.empty()) parser.fail(start, "a leak suppression needs at least one fun:, obj:, src: or ... line");
+      if (list.rules.size() >= kMaxSuppressionRules) parser.fail(start, "more than " + std::to_string(kMaxSuppressionRules) + " rules");
+      rule.kind = kind_for_display(rule.leak_kinds);
+      list.rules.push_back(std::move(rule));
+      return;
+    }
+    switch (expect) {
+      case Expect::Name:
+        rule.pattern = "{" + std::string(text) + "}";
+        expect = Expect::Tool;
+        continue;
+      case Expect::Tool: {
+        const std::size_t colon = text.find(':');
+        if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
+          parser.fail(start, "expected Tool:Kind, such as Memcheck:Leak, got " + quote(text));
+        is_leak_rule = text.substr(0, colon).find("Memcheck") != std::string_view::npos && text.substr(colon + 1) == "Leak";
+        expect = Expect::KindsOrFrames;
+        continue;
+      }
+      case Expect::KindsOrFrames:
+        expect = Expect::Frames;
+        if (text.starts_with("match-leak-kinds:")) {
+          const std::size_t value = parser.skip_blanks(start + std::string_view("match-leak-kinds:").size());
+          if (value == end) parser.fail(start, "empty match-leak-kinds:");
+          if (is_leak_rule) rule.leak_kinds = valgrind_leak_kinds(parser, value, end);
+          continue;
+        }
+        if (!is_leak_rule) continue;  // e.g. Memcheck:Param's parameter name
+        break;
+      case Expect::Frames:
+        break;
+    }
+    if (!is_leak_rule) continue;
+    FramePattern frame;
+    if (text == "...") {
+      frame.field = FramePattern::Field::AnyFrames;
+    } else {
+      std::size_t prefix = 0;
+      if (text.starts_with("fun:")) frame.field = FramePattern::Field::Function, prefix = 4;
+      else if (text.starts_with("obj:")) frame.field = FramePattern::Field::Object, prefix = 4;
+      else if (text.starts_with("src:")) frame.field = FramePattern::Field::Source, prefix = 4;
+      else parser.fail(start, "expected fun:, obj:, src:, ... or }, got " + quote(text));
+      if (start + prefix == end) parser.fail(start + prefix, "empty pattern after '" + std::string(text.substr(0, prefix)) + "'");
+      frame.pattern = std::string(parser.text(start + prefix, end));
+      frame.glob = parser.glob(start + prefix, end);
+    }
+    rule.frames.push_back(std::move(frame));
+  }
+  throw SuppressionError(source, opening_line, 1, "suppression not closed: no '}' before the end of the file");
+}
+
+}  // namespace
+
 void parse_suppressions(std::string_view text, const std::string& source, SuppressionList& list) {
   if (text.size() > kMaxSuppressionFileBytes) {
     throw SuppressionError(source, 0, 0, "larger than " + std::to_string(kMaxSuppressionFileBytes >> 20) + " MiB");
@@ -149,18 +279,21 @@ void parse_suppressions(std::string_view text, const std::string& source, Suppre
   if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   list.files.push_back(source);
   bool before_first_entry = true;  // nothing but blank lines and comments so far
-  std::size_t number = 0;
-  while (!text.empty()) {
-    ++number;
-    const std::size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    if (line.ends_with('\r')) line.remove_suffix(1);  // CRLF line breaks
-
+  LineReader reader(text);
+  std::string_view line;
+  while (reader.next(line)) {
+    const std::size_t number = reader.number();
     const LineParser parser(source, number, line);
     parser.check_characters();
     const std::size_t start = parser.skip_blanks(0);
     if (start == parser.size() || parser.at(start) == '#') continue;
+
+    if (parser.at(start) == '{') {
+      if (parser.skip_blanks(start + 1) != parser.size()) parser.fail(start + 1, "nothing may follow '{' on its line");
+      before_first_entry = false;
+      parse_valgrind_block(reader, source, number, list);
+      continue;
+    }
 
     const std::size_t colon = parser.find(':', start);
     if (colon == std::string_view::npos) parser.fail(start, "expected KIND:PATTERN, such as leak:make_buffer");
@@ -192,7 +325,7 @@ void parse_suppressions(std::string_view text, const std::string& source, Suppre
       parser.fail(start, "more than " + std::to_string(kMaxSuppressionRules) + " rules");
     }
     list.rules.push_back(SuppressionRule{source, number, *kind, std::string(parser.text(value, value_end)),
-                                         parser.glob(value, value_end)});
+                                         parser.glob(value, value_end), leak_kinds_of(*kind), {}});
   }
 }
 

@@ -1,13 +1,23 @@
 #pragma once
-// Suppression files (docs/suppressions.md): known leaks a CI gate ignores, one rule per line,
+// Suppression files (docs/suppressions.md): known leaks a CI gate ignores: rules of one line,
 //   # comment
 //   leak:make_buffer            any leaked block with a frame in make_buffer
 //   cycle:*/vendor/graph/*      leaked reference cycles with a member allocated under vendor/graph/
 //   direct:leaky.cpp:23         direct leaks allocated at that line (indirect:, too)
+// and Valgrind's leak suppressions, frame by frame from the allocation site:
+//   {
+//      a-name
+//      Memcheck:Leak
+//      match-leak-kinds: definite,indirect
+//      fun:make_buffer
+//      ...
+//      obj:*/libfoo.so*
+//   }
 // Parsing is strict: anything unexpected is a SuppressionError naming the file, line and column, so a
 // typo never silently suppresses nothing (or everything).
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -32,12 +42,32 @@ enum class SuppressionKind {
 
 std::string_view suppression_kind_name(SuppressionKind kind);  // "leak", "direct", "indirect", "cycle"
 
+// The leak kinds a rule applies to, as bits; a snapshot without leak analysis has only Allocated.
+enum LeakKindBits : std::uint8_t {
+  kDirectLeaks = 1,
+  kIndirectLeaks = 2,
+  kCycleLeaks = 4,
+  kAllocatedBlocks = 8,
+  kEveryLeak = 15,
+};
+
+// One line of a Valgrind rule's stack, from the allocation site outwards.
+struct FramePattern {
+  enum class Field { Function, Object, Source, AnyFrames };  // fun:, obj:, src:, "..."
+  Field field = Field::AnyFrames;
+  std::string pattern;  // as written after the prefix
+  GlobPattern glob;
+};
+
 struct SuppressionRule {
   std::string file;       // the suppression file, as named on the command line
-  std::size_t line = 0;   // 1-based
+  std::size_t line = 0;   // 1-based; a Valgrind rule: the line of its '{'
   SuppressionKind kind = SuppressionKind::Leak;
-  std::string pattern;    // as written (escapes included), without surrounding blanks or a comment
-  GlobPattern glob;       // what `pattern` matches
+  std::string pattern;    // as written (escapes included), without surrounding blanks or a comment;
+                          // a Valgrind rule: "{<its name>}"
+  GlobPattern glob;       // what `pattern` matches (KIND:PATTERN rules)
+  std::uint8_t leak_kinds = kEveryLeak;  // LeakKindBits
+  std::vector<FramePattern> frames;      // a Valgrind rule's stack; empty for KIND:PATTERN rules
 };
 
 // The rules of one or more files, in the order they are tried: files in command-line order, each

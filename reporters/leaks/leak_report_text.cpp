@@ -55,8 +55,9 @@ void write_suppressions(std::ostream& out, const AppliedSuppressions& applied) {
   for (std::size_t i = 0; i < applied.list.rules.size(); ++i) {
     const SuppressionRule& rule = applied.list.rules[i];
     const SuppressedAmount& amount = applied.matched[i];
-    out << "  " << rule.file << ":" << rule.line << ": " << suppression_kind_name(rule.kind) << ":" << rule.pattern
-        << ": " << (amount.empty() ? "matched nothing" : describe_suppressed(amount)) << "\n";
+    out << "  " << rule.file << ":" << rule.line << ": ";
+    if (rule.frames.empty()) out << suppression_kind_name(rule.kind) << ":";  // a Valgrind rule shows its {name}
+    out << rule.pattern << ": " << (amount.empty() ? "matched nothing" : describe_suppressed(amount)) << "\n";
   }
 }
 

@@ -11,6 +11,7 @@
 #include "reporters/leaks/leak_report_json.h"
 #include "reporters/leaks/leak_report_text.h"
 #include "snapshot/suppression_filter.h"
+#include "snapshot/valgrind_stack_match.h"
 #include "test/support/snapshot_factory.h"
 
 using namespace heapsnap;
@@ -278,4 +279,62 @@ TEST_CASE("the text report shows suppressed cycles and passes when everything is
                      "Suppressions:\n"
                      "  known.supp:1: cycle:make_node: 528 B in 11 blocks, 6 cycles\n"
                      "  known.supp:2: leak:leak_plain: 128 B in 2 blocks\n");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Valgrind's rules: whole stacks, frame by frame
+
+namespace {
+
+bool stack_suppressed(const std::string& rule_text, const Traceback& traceback) {
+  const SuppressionList list = rules(rule_text);
+  REQUIRE(list.rules.size() == 1);
+  return stack_matches(list.rules[0], traceback);
+}
+
+std::string valgrind_rule(const std::string& lines) { return "{\n  r\n  Memcheck:Leak\n" + lines + "}\n"; }
+
+}  // namespace
+
+TEST_CASE("a Valgrind rule matches a stack frame by frame from the allocation site", "[suppressions][valgrind]") {
+  // fun: per frame, in order, from the first; frames past the rule's last line do not matter.
+  CHECK(stack_suppressed(valgrind_rule("fun:make_buffer\nfun:leak_buffers\n"), kBuffer));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("fun:leak_buffers\n"), kBuffer));  // not from the first frame
+  CHECK_FALSE(stack_suppressed(valgrind_rule("fun:make_buffer\nfun:main\n"), kBuffer));  // a frame skipped
+  // "..." is any run of frames, none included.
+  CHECK(stack_suppressed(valgrind_rule("fun:make_buffer\n...\nfun:main\n"), kBuffer));
+  CHECK(stack_suppressed(valgrind_rule("...\nfun:main\n"), kBuffer));
+  CHECK(stack_suppressed(valgrind_rule("fun:make_buffer\n...\nfun:leak_buffers\n"), kBuffer));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("...\nfun:make_record\n"), kBuffer));
+  // Valgrind's stacks start at the allocator: a first line naming it may match no frame here.
+  CHECK(stack_suppressed(valgrind_rule("fun:malloc\nfun:make_buffer\n"), kBuffer));
+  CHECK(stack_suppressed(valgrind_rule("fun:_Znwm\nfun:make_buffer\n"), kBuffer));
+  CHECK(stack_suppressed(valgrind_rule("obj:/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so\nfun:make_buffer\n"), kBuffer));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("fun:fopen\nfun:make_buffer\n"), kBuffer));
+  // Globs; a mangled name is demangled, with or without its parameters.
+  CHECK(stack_suppressed(valgrind_rule("fun:make_*\nfun:leak_?uffers\n"), kBuffer));
+  CHECK(stack_suppressed(valgrind_rule("fun:_ZN4Tree9add_childEi\n"), kChild));
+  CHECK(stack_suppressed(valgrind_rule("fun:_ZN5Cache3putEv\n"), kCache));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("fun:_ZN5Cache3getEv\n"), kCache));
+  // obj: globs the module's path (or a suffix after a '/'), src: the file and line.
+  Frame library_frame = frame("", 0, "0x1234");
+  library_frame.module = "/usr/lib/x86_64-linux-gnu/libfoo.so.1";
+  const Traceback in_library = stack({library_frame, frame("/src/a.c", 9, "main")});
+  CHECK(stack_suppressed(valgrind_rule("obj:*/libfoo.so*\nfun:main\n"), in_library));
+  CHECK(stack_suppressed(valgrind_rule("obj:libfoo.so.1\n"), in_library));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("obj:*/libbar.so*\n"), in_library));
+  CHECK(stack_suppressed(valgrind_rule("src:leaky.cpp:23\nsrc:leaky.cpp\n"), kBuffer));
+  CHECK_FALSE(stack_suppressed(valgrind_rule("src:leaky.cpp:24\n"), kBuffer));
+}
+
+TEST_CASE("Valgrind rules suppress the leak kinds match-leak-kinds names", "[suppressions][valgrind]") {
+  const auto suppressed = [](const std::string& kinds) {
+    const SuppressionList list = rules(valgrind_rule("match-leak-kinds: " + kinds + "\n...\nfun:main\n"));
+    return leaked_bytes(leaky()) - leaked_bytes(apply_suppressions(leaky(), list).snapshot);
+  };
+  CHECK(suppressed("definite") == 300 + 240);    // the direct leaks
+  CHECK(suppressed("indirect") == 64);           // the indirect one
+  CHECK(suppressed("all") == 300 + 240 + 64);
+  CHECK(suppressed("definite,indirect") == 300 + 240 + 64);
+  CHECK(suppressed("possible,reachable") == 0);  // no such leaks in heapsnap's verdicts
 }

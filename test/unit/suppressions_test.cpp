@@ -197,3 +197,68 @@ TEST_CASE("suppression files are read from disk; a missing one is an error", "[s
   heapsnap::test::write_text_file(huge, std::string(kMaxSuppressionFileBytes + 1, '#'));
   CHECK_THROWS_WITH(load_suppressions({huge}), huge + ": larger than 8 MiB");
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Valgrind's leak suppressions
+
+TEST_CASE("a Valgrind suppression file: leak rules with their frames and kinds; other tools' rules left out", "[suppressions][valgrind]") {
+  SuppressionList list;
+  parse_suppressions("# from valgrind --gen-suppressions=all\n"
+                     "{\n"
+                     "   buffers\n"
+                     "   Memcheck:Leak\n"
+                     "   match-leak-kinds: definite\n"
+                     "   fun:malloc\n"
+                     "   fun:make_buffer\n"
+                     "   ...\n"
+                     "   obj:*/libfoo.so*\n"
+                     "}\n"
+                     "{\n"
+                     "   an uninitialised read\n"
+                     "   Memcheck:Cond\n"
+                     "   fun:strlen\n"
+                     "}\n"
+                     "{\n"
+                     "   a syscall\n"
+                     "   Memcheck:Param\n"
+                     "   write(buf)\n"
+                     "   fun:write\n"
+                     "}\n"
+                     "  {\n"
+                     "   all kinds, src too\n"
+                     "   Memcheck:Leak\n"
+                     "   src:leaky.cpp:23\n"
+                     "  }\n"
+                     "leak:make_record\n",
+                     "valgrind.supp", list);
+  REQUIRE(list.rules.size() == 3);
+  const SuppressionRule& buffers = list.rules[0];
+  CHECK(buffers.line == 2);
+  CHECK(buffers.pattern == "{buffers}");
+  CHECK(buffers.kind == SuppressionKind::Direct);
+  CHECK(buffers.leak_kinds == (kDirectLeaks | kCycleLeaks | kAllocatedBlocks));
+  REQUIRE(buffers.frames.size() == 4);
+  CHECK(buffers.frames[0].field == FramePattern::Field::Function);
+  CHECK(buffers.frames[0].pattern == "malloc");
+  CHECK(buffers.frames[2].field == FramePattern::Field::AnyFrames);
+  CHECK(buffers.frames[3].field == FramePattern::Field::Object);
+  CHECK(buffers.frames[3].glob.matches("/usr/lib/libfoo.so.1"));
+  CHECK(list.rules[1].pattern == "{all kinds, src too}");
+  CHECK(list.rules[1].leak_kinds == kEveryLeak);
+  CHECK(list.rules[1].frames.at(0).field == FramePattern::Field::Source);
+  CHECK(list.rules[2].frames.empty());  // a leak: rule after them
+  CHECK(list.rules[2].leak_kinds == kEveryLeak);
+}
+
+TEST_CASE("Valgrind suppression errors name the line and column", "[suppressions][valgrind]") {
+  CHECK(error_of("{\n  name\n  Memcheck:Leak\n  fun:f\n") == "1:1: suppression not closed: no '}' before the end of the file");
+  CHECK(error_of("{ name\n}\n") == "1:2: nothing may follow '{' on its line");
+  CHECK(error_of("{\n  name\n  Leak\n  fun:f\n}\n") == "3:3: expected Tool:Kind, such as Memcheck:Leak, got \"Leak\"");
+  CHECK(error_of("{\n  name\n}\n") == "3:1: suppression ends before its Tool:Kind line");
+  CHECK(error_of("{\n  name\n  Memcheck:Leak\n  match-leak-kinds: definite,lost\n  fun:f\n}\n") ==
+        "4:30: unknown leak kind \"lost\" (expected definite, indirect, possible, reachable or all)");
+  CHECK(error_of("{\n  name\n  Memcheck:Leak\n  fn:f\n}\n") == "4:3: expected fun:, obj:, src:, ... or }, got \"fn:f\"");
+  CHECK(error_of("{\n  name\n  Memcheck:Leak\n  fun:\n}\n") == "4:7: empty pattern after 'fun:'");
+  CHECK(error_of("{\n  name\n  Memcheck:Leak\n  match-leak-kinds: all\n}\n") ==
+        "5:1: a leak suppression needs at least one fun:, obj:, src: or ... line");
+}
