@@ -1,11 +1,32 @@
-# Installs the build into a scratch prefix, then configures, builds and runs a consumer project
+# Installs the build into a scratch prefix (or, with -DDEB=ON, makes the Debian package with cpack and
+# unpacks it with dpkg -x into a scratch root), then configures, builds and runs a consumer project
 # that finds it with find_package(heapsnap) and uses all three targets (heapsnap::heapsnap,
 # heapsnap::analysis, heapsnap::gc); then the installed programs, docs and schemas.
 file(REMOVE_RECURSE ${WORK_DIR})
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
-                RESULT_VARIABLE status OUTPUT_QUIET)
-if(NOT status EQUAL 0)
-  message(FATAL_ERROR "install failed: ${status}")
+if(DEB)
+  execute_process(COMMAND cpack -G DEB --config ${BUILD_DIR}/CPackConfig.cmake -B ${WORK_DIR}/package
+                  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  file(GLOB packages ${WORK_DIR}/package/heapsnap_*.deb)
+  list(LENGTH packages count)
+  if(NOT status EQUAL 0 OR NOT count EQUAL 1)
+    message(FATAL_ERROR "cpack failed: ${status}: ${output}")
+  endif()
+  execute_process(COMMAND dpkg-deb --field ${packages} Package Depends OUTPUT_VARIABLE fields)
+  message(STATUS "package ${packages}:\n${fields}")
+  if(NOT fields MATCHES "Package: heapsnap" OR NOT fields MATCHES "libc6")
+    message(FATAL_ERROR "the package's control fields: ${fields}")
+  endif()
+  execute_process(COMMAND dpkg -x ${packages} ${WORK_DIR}/root RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "dpkg -x failed: ${status}")
+  endif()
+  file(RENAME ${WORK_DIR}/root/usr ${WORK_DIR}/prefix)  # what follows reads ${WORK_DIR}/prefix
+else()
+  execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+                  RESULT_VARIABLE status OUTPUT_QUIET)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "install failed: ${status}")
+  endif()
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/test/integration/consumer -B ${WORK_DIR}/build
                         -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=RelWithDebInfo
