@@ -93,8 +93,10 @@ TEST_CASE("debug, optimized and mixed frames: the cached unwinder gives DWARF's 
   g_limit = 64;
   std::vector<CapturedStack> stacks;
   std::thread([&] {
-    for (UnwindMethod method : {UnwindMethod::Dwarf, UnwindMethod::Cached, UnwindMethod::Cached})
-      stacks.push_back(capture_with(method, true, 7));
+    // The loop's bound is opaque: unrolled (clang does), it would be three call sites, three stacks.
+    constexpr UnwindMethod kMethods[] = {UnwindMethod::Dwarf, UnwindMethod::Cached, UnwindMethod::Cached};
+    volatile int count = 3;
+    for (int i = 0; i < count; ++i) stacks.push_back(capture_with(kMethods[i], true, 7));
   }).join();
   CHECK(same_frames(stacks[0], stacks[1]));
   CHECK(same_frames(stacks[0], stacks[2]));
