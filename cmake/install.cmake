@@ -38,29 +38,16 @@ install(TARGETS heapsnap_snapshot heapsnap_runtime heapsnap_collector heapsnap_g
 install(TARGETS heapsnap RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/tools/tracemalloc_to_heapsnap.py
   DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME heapsnap-tracemalloc-convert)
-install(FILES
-  ${PROJECT_SOURCE_DIR}/preload/api.h
-  ${PROJECT_SOURCE_DIR}/preload/memory_resource.h
-  ${PROJECT_SOURCE_DIR}/preload/leak_api.h
-  DESTINATION ${HEAPSNAP_HEADER_DIR}/preload)
-install(FILES
-  ${PROJECT_SOURCE_DIR}/snapshot/snapshot.h
-  ${PROJECT_SOURCE_DIR}/snapshot/traceback.h
-  ${PROJECT_SOURCE_DIR}/snapshot/frame.h
-  ${PROJECT_SOURCE_DIR}/snapshot/statistics.h
-  ${PROJECT_SOURCE_DIR}/snapshot/snapshot_json.h
-  ${PROJECT_SOURCE_DIR}/snapshot/text_forms.h
-  ${PROJECT_SOURCE_DIR}/snapshot/linecache.h
-  ${PROJECT_SOURCE_DIR}/snapshot/format_size.h
-  DESTINATION ${HEAPSNAP_HEADER_DIR}/snapshot)
-install(FILES ${PROJECT_SOURCE_DIR}/collector/referrer.h DESTINATION ${HEAPSNAP_HEADER_DIR}/collector)
-install(FILES
-  ${PROJECT_SOURCE_DIR}/gc/gc_collector.h
-  ${PROJECT_SOURCE_DIR}/gc/gc_cycle_report.h
-  ${PROJECT_SOURCE_DIR}/gc/gc_list.h
-  ${PROJECT_SOURCE_DIR}/gc/gc_object.h
-  ${PROJECT_SOURCE_DIR}/gc/gc_ref.h
-  DESTINATION ${HEAPSNAP_HEADER_DIR}/gc)
+# The public headers, each folder's to include/heapsnap/<folder> (their own includes name the folder).
+function(heapsnap_install_headers folder)
+  list(TRANSFORM ARGN PREPEND ${PROJECT_SOURCE_DIR}/${folder}/)
+  install(FILES ${ARGN} DESTINATION ${HEAPSNAP_HEADER_DIR}/${folder})
+endfunction()
+heapsnap_install_headers(preload api.h memory_resource.h leak_api.h)
+heapsnap_install_headers(snapshot snapshot.h traceback.h frame.h statistics.h snapshot_json.h text_forms.h linecache.h
+                         format_size.h)
+heapsnap_install_headers(collector referrer.h)
+heapsnap_install_headers(gc gc_collector.h gc_cycle_report.h gc_list.h gc_object.h gc_ref.h)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
   FILES_MATCHING PATTERN "*.md" PATTERN "*.json")
