@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <link.h>
 
@@ -38,7 +39,7 @@ int on_source_location(void* data, std::uintptr_t, const char* filename, int lin
   if (filename == nullptr && function == nullptr) return 0;
   Frame frame;
   frame.address = chain->address;
-  frame.filename = filename != nullptr ? filename : "";
+  frame.filename = filename != nullptr ? source_file_path(filename) : "";
   frame.lineno = lineno > 0 ? static_cast<std::uint32_t>(lineno) : 0;
   frame.function = function != nullptr ? demangle(function) : "";
   chain->frames->push_back(std::move(frame));
@@ -119,6 +120,15 @@ const char* Symbolizer::dynamic_symbol_name(const LoadedModule& module, std::uin
   if (info.dli_sname == nullptr || symbol == nullptr || (symbol->st_size != 0 && call_site - symbol_start >= symbol->st_size))
     return nullptr;
   return info.dli_sname;
+}
+
+std::string source_file_path(const char* dwarf_path) {
+  const std::string_view path = dwarf_path;
+  const std::size_t doubled = path.find("//");
+  if (doubled == std::string_view::npos) return std::string(path);
+  const std::string absolute(path.substr(doubled + 1));
+  if (::access(dwarf_path, F_OK) != 0 && ::access(absolute.c_str(), F_OK) == 0) return absolute;
+  return std::string(path);
 }
 
 const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) {

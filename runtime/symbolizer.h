@@ -25,6 +25,11 @@ struct backtrace_state;
 
 namespace heapsnap {
 
+// The source path DWARF gave, repaired: GCC 12's libbacktrace joins the compilation directory to a
+// file name that DWARF 5 (clang's default) already gives absolute, "/build//src/a.cpp". When the
+// doubled slash starts an absolute path that exists and the joined one does not, that path is it.
+std::string source_file_path(const char* dwarf_path);
+
 class Symbolizer {
  public:
   // `return_address` is what the unwinder saw; the call instruction is one byte before it.
