@@ -32,7 +32,8 @@ std::atomic<std::uint32_t> g_wake_word{0};        // changes with every request;
 std::atomic<bool> g_snapshot_requested{false};    // a snapshot signal arrived since the last snapshot
 std::atomic<int> g_terminating_signal{0};         // a terminating signal that waits for the final snapshot
 std::atomic<std::uint32_t> g_final_done{0};       // 1 once the final snapshot is written; handlers sleep on it
-std::atomic<std::uint32_t> g_service_tid{0};      // the service thread's kernel id; its starter sleeps on it
+std::atomic<std::uint32_t> g_service_tid{0};      // the service thread's kernel id, once it has run
+std::atomic<bool> g_service_started{false};         // created (its id may not be published yet)
 
 // The signals whose default action ends the program quietly and that a final snapshot should survive,
 // and whether heapsnap's handler stands in for their default action now.
@@ -84,7 +85,7 @@ int final_snapshot_wait_ms() { return tl_inside_heapsnap ? 2000 : 120000; }
 // Async-signal-safe throughout: atomics, futex, sigaction, raise.
 void on_terminating_signal(int signal) {
   const int saved_errno = errno;
-  if (g_service_tid.load() != 0) {
+  if (g_service_started.load()) {
     int none = 0;
     g_terminating_signal.compare_exchange_strong(none, signal);
     wake_service();
@@ -150,12 +151,12 @@ void* serve(void*) {
   }
 }
 
-// Starts the thread and returns once it has published its id: a stop-the-world must know which thread
-// to leave running from the start, or it signals this one, which blocks every signal, and waits out
-// its timeout (a process exiting right after start stalled 2 s). The wait takes no lock and
-// allocates nothing, so it is safe in a constructor and in a forked child.
+// Starts the thread without waiting for it to run: waiting for the scheduler cost a short-lived
+// process 1 ms and more at load. Whoever needs its id (a stop-the-world must leave it running, or it
+// would signal a thread that blocks every signal) waits for it then: snapshot_service_thread_id.
 bool start_thread() noexcept {
   g_service_tid.store(0);
+  g_service_started.store(false);
   // The thread takes no signal of the program's: they must reach the program's own threads.
   sigset_t all, previous;
   sigfillset(&all);
@@ -165,7 +166,7 @@ bool start_thread() noexcept {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!started) return false;
   pthread_detach(thread);
-  while (g_service_tid.load() == 0) futex_wait(g_service_tid, 0, -1ms);
+  g_service_started.store(true);
   return true;
 }
 
@@ -188,7 +189,12 @@ bool start_snapshot_service(const SnapshotServiceConfig& config) noexcept {
   return true;
 }
 
-int snapshot_service_thread_id() noexcept { return static_cast<int>(g_service_tid.load()); }
+// The wait takes no lock and allocates nothing; the thread publishes its id first thing it runs.
+int snapshot_service_thread_id() noexcept {
+  if (!g_service_started.load()) return 0;
+  while (g_service_tid.load() == 0) futex_wait(g_service_tid, 0, -1ms);
+  return static_cast<int>(g_service_tid.load());
+}
 
 int program_sigaction(int signal, const struct sigaction* action, struct sigaction* previous) noexcept {
   const int index = terminating_index(signal);
@@ -219,6 +225,7 @@ int program_sigaction(int signal, const struct sigaction* action, struct sigacti
 void restart_snapshot_service_after_fork() noexcept {
   // The parent's requests and its final snapshot are not the child's.
   g_service_tid.store(0);
+  g_service_started.store(false);
   g_snapshot_requested.store(false);
   g_terminating_signal.store(0);
   g_final_done.store(0);

@@ -20,12 +20,10 @@ struct SnapshotServiceConfig {
   void (*take_final)(const char* reason) = nullptr;
 };
 
-// Starts the service thread (once per process) and returns once its id is known
-// (snapshot_service_thread_id). False with nothing started when the configuration asks for nothing
-// or the thread cannot be made.
+// Starts the service thread (once per process), without waiting for it to run. False with nothing
+// started when the configuration asks for nothing or the thread cannot be made.
 bool start_snapshot_service(const SnapshotServiceConfig& config) noexcept;
-// In a forked child: the service thread did not survive fork; start a new one with the same config,
-// and return once its id is known.
+// In a forked child: the service thread did not survive fork; start a new one with the same config.
 void restart_snapshot_service_after_fork() noexcept;
 
 // sigaction as the program sees it while heapsnap stands in for the default action of SIGTERM, SIGINT
@@ -34,8 +32,10 @@ void restart_snapshot_service_after_fork() noexcept;
 // signals, and all of them without take_final, go straight to the C library.
 int program_sigaction(int signal, const struct sigaction* action, struct sigaction* previous) noexcept;
 
-// The kernel thread id of the service thread, 0 when there is none. A stop-the-world leaves it
-// running: it holds no pointer of the program's, and it blocks every signal.
+// The kernel thread id of the service thread, 0 when there is none; waits for a thread that was
+// started but has not run yet to publish it. A stop-the-world leaves it running: it holds no pointer
+// of the program's, and it blocks every signal. Not for a signal handler of a thread the service
+// thread may be waiting on.
 int snapshot_service_thread_id() noexcept;
 
 }  // namespace heapsnap
