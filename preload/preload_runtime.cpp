@@ -80,6 +80,12 @@ bool flag_from_environment(const char* name, bool fallback) noexcept {
   return std::strcmp(text, "0") != 0;
 }
 
+// The process `heapsnap run` started (HEAPSNAP_ROOT_PID), also after it execs; true when run without it.
+bool is_root_process() noexcept {
+  const char* root = std::getenv(environment::kRootPid);
+  return root == nullptr || std::to_string(getpid()) == root;
+}
+
 // HEAPSNAP_OUTPUT with "%p" expanded; processes other than HEAPSNAP_ROOT_PID (forked or exec'd
 // descendants) get ".<pid>" before the extension so no process overwrites another's snapshot.
 // Numbered snapshots (signal, interval) insert ".snap-<n>" as well.
@@ -89,9 +95,8 @@ std::filesystem::path output_path(unsigned sequence = 0) {
   std::string path = configured != nullptr && *configured != '\0' ? configured : "heapsnap.%p.json";
   bool has_pid = false;
   for (std::size_t at; (at = path.find("%p")) != std::string::npos; has_pid = true) path.replace(at, 2, pid);
-  const char* root = std::getenv(environment::kRootPid);
   std::string infix;
-  if (!has_pid && root != nullptr && pid != root) infix += "." + pid;
+  if (!has_pid && !is_root_process()) infix += "." + pid;
   if (sequence != 0) infix += ".snap-" + std::to_string(sequence);
   if (infix.empty()) return path;
   std::filesystem::path p(path);
@@ -171,10 +176,6 @@ std::atomic<pid_t> g_own_pid{0};
 // HEAPSNAP_FOLLOW_CHILDREN=0: a child neither traces nor writes a snapshot.
 bool g_follow_children = true;  // set once at load
 
-bool is_root_process() noexcept {
-  const char* root = std::getenv(environment::kRootPid);
-  return root == nullptr || std::to_string(getpid()) == root;
-}
 
 void after_fork_in_child() noexcept {
   g_own_pid.store(getpid());

@@ -31,7 +31,15 @@ std::string demangle(const char* name) {
 struct InlineChain {
   std::vector<Frame>* frames;
   std::uintptr_t address;
+  std::unordered_map<std::string, std::string>* source_paths;  // the symbolizer's, by DWARF's path
 };
+
+// Each distinct path DWARF gives is repaired once: source_file_path may look at the file system.
+const std::string& repaired_path(std::unordered_map<std::string, std::string>& paths, const char* dwarf_path) {
+  auto [it, inserted] = paths.try_emplace(dwarf_path);
+  if (inserted) it->second = source_file_path(dwarf_path);
+  return it->second;
+}
 
 // libbacktrace calls this once per frame of the inline chain, innermost first.
 int on_source_location(void* data, std::uintptr_t, const char* filename, int lineno, const char* function) {
@@ -39,7 +47,7 @@ int on_source_location(void* data, std::uintptr_t, const char* filename, int lin
   if (filename == nullptr && function == nullptr) return 0;
   Frame frame;
   frame.address = chain->address;
-  frame.filename = filename != nullptr ? source_file_path(filename) : "";
+  frame.filename = filename != nullptr ? repaired_path(*chain->source_paths, filename) : "";
   frame.lineno = lineno > 0 ? static_cast<std::uint32_t>(lineno) : 0;
   frame.function = function != nullptr ? demangle(function) : "";
   chain->frames->push_back(std::move(frame));
@@ -144,7 +152,7 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
     const ModuleReader& reader = reader_for(module);
     if (reader.state != nullptr) {
       auto look_up = [&] {
-        InlineChain chain{&frames, call_site};
+        InlineChain chain{&frames, call_site, &source_paths_};
         ::backtrace_pcinfo(reader.state, call_site, on_source_location, on_error, &chain);
         if (frames.empty()) {
           std::string symbol;

@@ -56,6 +56,7 @@ class Symbolizer {
   };
 
   std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  std::unordered_map<std::string, std::string> source_paths_;  // source_file_path of each DWARF path
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;
   std::map<std::pair<std::uintptr_t, std::string>, ModuleFile> files_;  // by (load bias, name), as readers_

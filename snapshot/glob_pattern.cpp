@@ -60,4 +60,15 @@ bool GlobPattern::matches(std::string_view subject) const {
   return p == elements_.size();
 }
 
+bool matches_path(const GlobPattern& glob, std::string_view path, std::string_view tail) {
+  if (path.empty()) return false;
+  const std::string subject = std::string(path) + std::string(tail);
+  const std::string_view view = subject;
+  if (glob.matches(view)) return true;
+  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+    if (glob.matches(view.substr(slash + 1))) return true;
+  }
+  return false;
+}
+
 }  // namespace heapsnap

@@ -31,4 +31,9 @@ class GlobPattern {
   std::vector<Element> elements_;
 };
 
+// Whether `glob` matches `path`, or a suffix of it that starts after a '/', with `tail` appended
+// ("leaky.cpp" and "samples/leaky.cpp" match "/src/samples/leaky.cpp"; ":23" after it for a line).
+// False for an empty path.
+bool matches_path(const GlobPattern& glob, std::string_view path, std::string_view tail = {});
+
 }  // namespace heapsnap

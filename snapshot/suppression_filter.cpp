@@ -14,18 +14,6 @@
 namespace heapsnap {
 namespace {
 
-// Whether `glob` matches `path` or a suffix of it that starts after a '/', with `tail` appended.
-bool matches_path(const GlobPattern& glob, std::string_view path, std::string_view tail = {}) {
-  if (path.empty()) return false;
-  const std::string subject = std::string(path) + std::string(tail);
-  const std::string_view view = subject;
-  if (glob.matches(view)) return true;
-  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
-    if (glob.matches(view.substr(slash + 1))) return true;
-  }
-  return false;
-}
-
 bool kind_applies(const SuppressionRule& rule, LeakKind leak) {
   switch (leak) {
     case LeakKind::Direct: return (rule.leak_kinds & kDirectLeaks) != 0;

@@ -40,14 +40,6 @@ std::string without_parameters(const std::string& name) {
   return name;
 }
 
-bool path_matches(const GlobPattern& glob, const std::string& path) {
-  if (path.empty()) return false;
-  if (glob.matches(path)) return true;
-  for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
-    if (glob.matches(std::string_view(path).substr(slash + 1))) return true;
-  return false;
-}
-
 bool line_matches(const FramePattern& line, const Frame& frame) {
   switch (line.field) {
     case FramePattern::Field::Function: {
@@ -59,10 +51,10 @@ bool line_matches(const FramePattern& line, const Frame& frame) {
       }
       return line.glob.matches(frame.function);
     }
-    case FramePattern::Field::Object: return path_matches(line.glob, frame.module);
+    case FramePattern::Field::Object: return matches_path(line.glob, frame.module);
     case FramePattern::Field::Source:
-      return path_matches(line.glob, frame.filename) ||
-             (frame.lineno != 0 && path_matches(line.glob, frame.filename + ":" + std::to_string(frame.lineno)));
+      return matches_path(line.glob, frame.filename) ||
+             (frame.lineno != 0 && matches_path(line.glob, frame.filename, ":" + std::to_string(frame.lineno)));
     case FramePattern::Field::AnyFrames: return true;
   }
   return false;
@@ -70,8 +62,8 @@ bool line_matches(const FramePattern& line, const Frame& frame) {
 
 bool names_allocation_function(const FramePattern& line) {
   if (line.field == FramePattern::Field::Object) {  // Valgrind's allocator, where Debian and upstream install it
-    return path_matches(line.glob, "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so") ||
-           path_matches(line.glob, "/usr/lib/x86_64-linux-gnu/valgrind/vgpreload_memcheck-amd64-linux.so");
+    return matches_path(line.glob, "/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so") ||
+           matches_path(line.glob, "/usr/lib/x86_64-linux-gnu/valgrind/vgpreload_memcheck-amd64-linux.so");
   }
   if (line.field != FramePattern::Field::Function) return false;
   for (const std::string_view name : kAllocationFunctions)
