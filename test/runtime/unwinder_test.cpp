@@ -15,6 +15,7 @@
 
 #include "runtime/cfi_rule.h"
 #include "runtime/stack_capture.h"
+#include "runtime/unwind_cache.h"
 #include "test/runtime/unwinder_frames.h"
 
 using heapsnap::CapturedStack;
@@ -222,4 +223,22 @@ TEST_CASE("the call-frame interpreter survives corrupt input") {
   CHECK(heapsnap::frame_rule_from_fde(bad.data(), 0x1000, 0x1010).kind == FrameRuleKind::NotCacheable);
   std::vector<std::uint8_t> cie_not_fde = {8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   CHECK(heapsnap::frame_rule_from_fde(cie_not_fde.data(), 0x1000, 0x1010).kind == FrameRuleKind::NotCacheable);
+}
+
+TEST_CASE("the unwind-rule cache grows from a small table and keeps what it learnt") {
+  // Addresses no code has: far above user space's code, 16 bytes apart as return addresses can be.
+  constexpr std::uintptr_t kBase = 0x7ff0'0000'0000;
+  constexpr std::size_t kCount = 40'000;  // past two growths: 1 Ki, 8 Ki and 64 Ki slots
+  const std::size_t before = heapsnap::unwind_rules_learnt();
+  for (std::size_t i = 0; i < kCount; ++i)
+    heapsnap::remember_unwind_rule(kBase + 16 * i, FrameRule{static_cast<std::int32_t>(8 + i % 1000), -16, FrameRuleKind::FramePointer, 0});
+  CHECK(heapsnap::unwind_rules_learnt() >= before + kCount);
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    const FrameRule rule = heapsnap::unwind_rule_for(kBase + 16 * i);
+    found += rule.kind == FrameRuleKind::FramePointer && rule.cfa_offset == static_cast<std::int32_t>(8 + i % 1000) &&
+             rule.saved_frame_pointer == -16;
+  }
+  CHECK(found == kCount);
+  CHECK(heapsnap::unwind_rule_for(kBase + 16 * kCount).kind == FrameRuleKind::Unknown);
 }
