@@ -1,8 +1,10 @@
 #include "preload/api.h"
 
+#include <atomic>
 #include <stdexcept>
 
 #include "allocator/allocator.h"
+#include "preload/runtime.h"
 #include "runtime/domain_tracker.h"
 #include "runtime/snapshot_builder.h"
 #include "runtime/stack_capture.h"
@@ -16,11 +18,15 @@ alloc::BlockInfo to_block_info(const TrackedBlock& block) {
   return {reinterpret_cast<void*>(block.address), block.size, block.size, block.site};
 }
 
+// Traces a forked child stopped tracing with and has not dropped yet (stop_tracing_in_child).
+std::atomic<bool> g_stale_traces{false};
+
 }  // namespace
 
 void start(unsigned nframe) {
   if (nframe < 1 || nframe > kMaxFrames) throw std::invalid_argument("heapsnap::start: nframe must be in 1..128");
   if (tracing::g_enabled.load()) return;
+  if (g_stale_traces.exchange(false)) clear_traces();
   tracing::g_depth.store(nframe);
   tracing::reset_counters();
   tracing::g_enabled.store(true);
@@ -29,6 +35,10 @@ void start(unsigned nframe) {
 void stop() {
   if (!tracing::g_enabled.exchange(false)) return;
   clear_traces();
+}
+
+void stop_tracing_in_child() noexcept {
+  if (tracing::g_enabled.exchange(false)) g_stale_traces.store(true);
 }
 
 bool is_tracing() noexcept { return tracing::g_enabled.load(); }

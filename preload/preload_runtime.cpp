@@ -184,7 +184,7 @@ void after_fork_in_child() noexcept {
   alloc::after_fork_in_child();
   if (!g_follow_children) {
     g_write_at_exit = false;
-    stop();
+    stop_tracing_in_child();
     return;
   }
   restart_snapshot_service_after_fork();

@@ -16,4 +16,10 @@ void set_exit_leak_analysis(ExitLeakAnalysis analysis) noexcept;
 // first (reason "_exit"), unless this is a vfork child or the calling thread was inside heapsnap.
 void write_snapshot_at_immediate_exit() noexcept;
 
+// In a forked child that is not followed (HEAPSNAP_FOLLOW_CHILDREN=0): stops tracing without
+// dropping the traces inherited from the parent, which stop() would do by visiting every block (and
+// copying every page of block tags from the parent, for a child that mostly calls exec next). They are
+// dropped if tracing starts again.
+void stop_tracing_in_child() noexcept;
+
 }  // namespace heapsnap

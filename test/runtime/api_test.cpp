@@ -247,6 +247,37 @@ TEST_CASE("a forked child keeps allocating and freeing with tracing on") {
   CHECK(WEXITSTATUS(status) == 0);
 }
 
+// Run by the next test in a process of its own, started with HEAPSNAP_FOLLOW_CHILDREN=0.
+TEST_CASE("a child that is not followed: tracing is off, and starting it again drops the parent's traces", "[.not_followed_child]") {
+  Tracing tracing;
+  void* parents = std::malloc(48);
+  REQUIRE(heapsnap::get_object_traceback(parents).has_value());
+  const pid_t child = fork();
+  if (child == 0) {
+    const bool tracing_off = !heapsnap::is_tracing();
+    heapsnap::start(4);
+    const bool parents_dropped = !heapsnap::get_object_traceback(parents).has_value();
+    void* own = std::malloc(48);
+    const bool own_traced = heapsnap::get_object_traceback(own).has_value();
+    _exit(tracing_off && parents_dropped && own_traced && heapsnap::get_traced_memory().current == 48 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(heapsnap::get_object_traceback(parents).has_value());  // the parent's own traces are untouched
+  std::free(parents);
+}
+
+TEST_CASE("HEAPSNAP_FOLLOW_CHILDREN=0: a forked child stops tracing and drops inherited traces when it starts again") {
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  REQUIRE(length > 0);
+  self[length] = '\0';
+  const std::string command = "HEAPSNAP_FOLLOW_CHILDREN=0 '" + std::string(self) + "' '[.not_followed_child]' >/dev/null 2>&1";
+  CHECK(std::system(command.c_str()) == 0);
+}
+
 TEST_CASE("the pmr resource allocates traced, aligned blocks attributed to the container's user") {
   Tracing tracing;
   std::pmr::memory_resource* resource = heapsnap::arena_resource();
