@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "snapshot/function_name.h"
 #include "snapshot/leak_sites.h"
 #include "snapshot/valgrind_stack_match.h"
 
@@ -95,7 +96,7 @@ SuppressedAmount AppliedSuppressions::total() const {
 bool frame_matches(const SuppressionRule& rule, const Frame& frame) {
   if (!rule.frames.empty()) return false;  // a Valgrind rule matches whole stacks (stack_matches)
   const GlobPattern& glob = rule.glob;
-  if (!frame.function.empty() && glob.matches(frame.function)) return true;
+  if (!frame.function.empty() && (glob.matches(frame.function) || glob.matches(short_function_name(frame.function)))) return true;
   if (matches_path(glob, frame.filename)) return true;
   if (frame.lineno != 0 && matches_path(glob, frame.filename, ":" + std::to_string(frame.lineno))) return true;
   return matches_path(glob, frame.module);

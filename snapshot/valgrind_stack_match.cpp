@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "snapshot/function_name.h"
+
 namespace heapsnap {
 namespace {
 
@@ -29,27 +31,16 @@ std::string demangled(const std::string& name) {
   return status == 0 && text ? std::string(text.get()) : name;
 }
 
-// "ns::f(int) const" -> "ns::f": the name up to the parameter list's opening parenthesis (the last
-// top-level one that closes at the end, so "operator()(int)" keeps its "operator()").
-std::string without_parameters(const std::string& name) {
-  int depth = 0;
-  for (std::size_t i = name.size(); i-- > 0;) {
-    if (name[i] == ')') ++depth;
-    if (name[i] == '(' && --depth == 0) return name.substr(0, i);
-  }
-  return name;
-}
-
 bool line_matches(const FramePattern& line, const Frame& frame) {
   switch (line.field) {
     case FramePattern::Field::Function: {
       if (frame.function.empty()) return false;
       if (line.pattern.starts_with("_Z") && !has_glob_characters(line.pattern)) {
+        // Valgrind writes mangled names; a frame's name is demangled, with or without its parameters.
         const std::string name = demangled(line.pattern);
-        return frame.function == name || frame.function == without_parameters(name) ||
-               without_parameters(frame.function) == without_parameters(name);
+        return frame.function == name || short_function_name(frame.function) == short_function_name(name);
       }
-      return line.glob.matches(frame.function);
+      return line.glob.matches(frame.function) || line.glob.matches(short_function_name(frame.function));
     }
     case FramePattern::Field::Object: return matches_path(line.glob, frame.module);
     case FramePattern::Field::Source:

@@ -8,7 +8,7 @@ import time
 import unittest
 from pathlib import Path
 
-from heapsnap_run_test import HEAPSNAP, SOURCE, HeapsnapTestCase, line_of_code, run
+from heapsnap_run_test import HEAPSNAP, SOURCE, HeapsnapTestCase, line_of_code, run, short_name
 
 FAULTS_BIN = Path(os.environ["HEAPSNAP_FAULTS_BIN"])
 
@@ -119,7 +119,7 @@ class ProcessFaults(HeapsnapTestCase):
         check = run([HEAPSNAP, "check", "out.json", "--format", "json"], cwd=self.dir)
         leaks = json.loads(check.stdout)["leaks"]
         line = line_of_code(SOURCE / "test" / "integration" / "plugin.cpp", "// PLUGIN LEAK")
-        sites = [(leak["traceback"][0]["function"], leak["traceback"][0]["filename"].rsplit("/", 1)[-1],
+        sites = [(short_name(leak["traceback"][0]["function"]), leak["traceback"][0]["filename"].rsplit("/", 1)[-1],
                   leak["traceback"][0]["lineno"], leak["size"]) for leak in leaks]
         self.assertIn(("plugin_leak", "plugin.cpp", line, 77), sites)
 
@@ -144,7 +144,7 @@ class ProcessFaults(HeapsnapTestCase):
             top = error["freed_at"][0]
             self.assertEqual(top["filename"].rsplit("/", 1)[-1], "bad_free.cpp")
             self.assertEqual(error["count"], 1)
-            errors[(error["kind"], top["lineno"], top["function"])] = error
+            errors[(error["kind"], top["lineno"], short_name(top["function"]))] = error
         self.assertEqual(set(errors), {
             ("double_free", free_line, "free_block"),          # the same block twice
             ("invalid_free", free_line, "free_block"),         # into a block

@@ -227,9 +227,11 @@ TEST_CASE("deep lists: 100k reachable nodes, and 100k leaked ones (1 direct, the
 
 TEST_CASE("unreachable rings and self-loops are reported as cycles with their edges") {
   Tracing tracing;
-  leak_ring(3);
-  leak_ring(2);
-  leak_ring(1);  // a node pointing to itself
+  collector_test::on_fresh_thread([] {
+    leak_ring(3);
+    leak_ring(2);
+    leak_ring(1);  // a node pointing to itself
+  });
   auto* held = new Node();  // a reachable ring: not a leak
   held->next = new Node();
   held->next->next = held;

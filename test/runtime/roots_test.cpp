@@ -56,7 +56,8 @@ TEST_CASE("a block whose only pointer is in an anonymous mapping (a custom pool)
   constexpr std::size_t kPoolBytes = 1 << 20;
   auto* pool = static_cast<void**>(mmap(nullptr, kPoolBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   REQUIRE(pool != MAP_FAILED);
-  const std::uintptr_t block = store_in_pool(&pool[70000], 48);  // deep inside, on its own page
+  std::uintptr_t block = 0;
+  collector_test::on_fresh_thread([&] { block = store_in_pool(&pool[70000], 48); });  // deep inside, on its own page
   CHECK(verdict_on(block) == Reachability::Reachable);
 
   munmap(pool, kPoolBytes);  // the pool is gone: nothing points to the block any more
