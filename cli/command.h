@@ -43,5 +43,6 @@ std::unique_ptr<Command> make_report_command();
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_export_command();
 std::unique_ptr<Command> make_trend_command();
+std::unique_ptr<Command> make_symbolize_command();
 
 }  // namespace heapsnap::cli

@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,6 +104,50 @@ const char* DynamicSymbols::name_at(std::uint64_t address) const {
     if (candidate == symbols_.begin()) break;
   }
   return nullptr;
+}
+
+std::string loaded_build_id(std::uintptr_t load_bias) noexcept {
+  struct Search {
+    std::uintptr_t load_bias;
+    std::string id;
+  } search{load_bias, {}};
+  try {
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) -> int {
+          auto* search = static_cast<Search*>(data);
+          if (info->dlpi_addr != search->load_bias) return 0;
+          for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+            if (segment.p_type != PT_NOTE) continue;
+            // Notes: a header, the name and the descriptor, each padded to 4 bytes.
+            const auto* note = reinterpret_cast<const unsigned char*>(info->dlpi_addr + segment.p_vaddr);
+            const unsigned char* const end = note + segment.p_memsz;
+            while (note + sizeof(ElfW(Nhdr)) <= end) {
+              ElfW(Nhdr) header;
+              std::memcpy(&header, note, sizeof header);
+              const unsigned char* name = note + sizeof header;
+              const unsigned char* descriptor = name + ((header.n_namesz + 3) & ~3u);
+              const unsigned char* next = descriptor + ((header.n_descsz + 3) & ~3u);
+              if (next > end || next <= note) break;
+              if (header.n_type == NT_GNU_BUILD_ID && header.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
+                  header.n_descsz > 0 && header.n_descsz <= 64) {
+                static constexpr char kHex[] = "0123456789abcdef";
+                for (std::uint32_t k = 0; k < header.n_descsz; ++k) {
+                  search->id += kHex[descriptor[k] >> 4];
+                  search->id += kHex[descriptor[k] & 15];
+                }
+                return 1;
+              }
+              note = next;
+            }
+          }
+          return 1;  // the module, without a build-id
+        },
+        &search);
+  } catch (...) {  // std::bad_alloc: no build-id, the frame keeps its address
+    return {};
+  }
+  return search.id;
 }
 
 bool carries_own_symbols(const char* path) noexcept {

@@ -14,6 +14,10 @@ namespace heapsnap {
 // False as well when the file cannot be read or is not a 64-bit ELF file.
 bool carries_own_symbols(const char* path) noexcept;
 
+// The GNU build-id of the loaded module whose load bias is `load_bias`, read from its PT_NOTE segment
+// in memory (no file is opened): lowercase hexadecimal, "" when it has none or is not loaded.
+std::string loaded_build_id(std::uintptr_t load_bias) noexcept;
+
 // The defined symbols of a file's dynamic symbol table (.dynsym), sorted by address, read once: the
 // names of a stripped module's exported functions. dladdr answers the same question by scanning the
 // whole table on every call, which for a big program (cc1plus exports 31k symbols) made symbolizing

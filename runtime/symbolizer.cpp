@@ -1,6 +1,5 @@
 #include "runtime/symbolizer.h"
 
-#include <cxxabi.h>
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -12,21 +11,10 @@
 #include <string>
 
 #include "runtime/elf_symbols.h"
+#include "snapshot/function_name.h"
 
 namespace heapsnap {
 namespace {
-
-// Only Itanium-mangled names ("_Z...") are demangled: __cxa_demangle also reads a bare name as a
-// type, so a C function named `f`, `i` or `d` would otherwise show as `float`, `int` or `double`.
-std::string demangle(const char* name) {
-  if (name[0] != '_' || name[1] != 'Z') return name;
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (demangled == nullptr) return name;
-  std::string result = demangled;
-  std::free(demangled);
-  return result;
-}
 
 struct InlineChain {
   std::vector<Frame>* frames;
@@ -49,7 +37,7 @@ int on_source_location(void* data, std::uintptr_t, const char* filename, int lin
   frame.address = chain->address;
   frame.filename = filename != nullptr ? repaired_path(*chain->source_paths, filename) : "";
   frame.lineno = lineno > 0 ? static_cast<std::uint32_t>(lineno) : 0;
-  frame.function = function != nullptr ? demangle(function) : "";
+  frame.function = function != nullptr ? demangled_function_name(function) : "";
   chain->frames->push_back(std::move(frame));
   return 0;
 }
@@ -58,7 +46,7 @@ void on_error(void*, const char*, int) {}  // no debug info: the symbol tables b
 
 // libbacktrace's symbol-table answer, for a module with symbols but no line information.
 void on_symbol(void* data, std::uintptr_t, const char* symbol, std::uintptr_t, std::uintptr_t) {
-  if (symbol != nullptr) *static_cast<std::string*>(data) = demangle(symbol);
+  if (symbol != nullptr) *static_cast<std::string*>(data) = demangled_function_name(symbol);
 }
 
 Frame named_frame(std::string function, std::uintptr_t address) {
@@ -100,6 +88,7 @@ const Symbolizer::ModuleFile& Symbolizer::module_file(const LoadedModule& module
       it->second.path = info.dli_fname;
       it->second.start = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
     }
+    it->second.build_id = loaded_build_id(module.load_bias);
   }
   return it->second;
 }
@@ -176,12 +165,16 @@ const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) 
   const ModuleFile& file = in_a_module ? module_file(module, call_site) : kUnknownFile;
   const std::uintptr_t module_offset = file.path.empty() ? call_site : call_site - file.start;
   if (frames.empty() && in_a_module) {
-    if (const char* name = dynamic_symbol_name(module, call_site)) frames.push_back(named_frame(demangle(name), call_site));
+    if (const char* name = dynamic_symbol_name(module, call_site)) frames.push_back(named_frame(demangled_function_name(name), call_site));
   }
   const std::string& module_path = file.path;
   if (frames.empty()) frames.push_back(named_frame("", call_site));
   for (Frame& frame : frames) {
     frame.module = module_path;
+    if (frame.lineno == 0 && !file.build_id.empty()) {  // for `heapsnap symbolize`, later or elsewhere
+      frame.build_id = file.build_id;
+      frame.offset = call_site - module.load_bias;
+    }
     if (frame.filename.empty()) frame.filename = module_path.empty() ? "<unknown>" : module_path;
     if (frame.function.empty()) {
       // Module-relative, so the same unsymbolized site compares equal across runs despite ASLR.

@@ -45,6 +45,7 @@ class Symbolizer {
   struct ModuleFile {
     std::string path;            // as the loader names it (dladdr's dli_fname); empty when unknown
     std::uintptr_t start = 0;    // where it is mapped (dli_fbase): frames keep module-relative offsets
+    std::string build_id;        // its GNU build-id, hexadecimal; "" when it has none
   };
   const ModuleFile& module_file(const LoadedModule& module, std::uintptr_t address);
   // The name of the dynamic symbol holding `call_site` in a stripped module, or null.

@@ -1,6 +1,18 @@
 #include "snapshot/function_name.h"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+
 namespace heapsnap {
+
+std::string demangled_function_name(const char* name) {
+  if (name[0] != '_' || name[1] != 'Z') return name;
+  int status = 0;
+  const std::unique_ptr<char, decltype(&std::free)> text(abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+  return status == 0 && text ? std::string(text.get()) : std::string(name);
+}
 
 std::string_view without_parameters(std::string_view name) {
   if (name.empty() || name.back() != ')') {

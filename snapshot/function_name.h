@@ -10,6 +10,11 @@
 
 namespace heapsnap {
 
+// An Itanium-mangled name ("_Z...") demangled; any other name as it is: __cxa_demangle also reads a
+// bare name as a type, so a C function named `f`, `i` or `d` would otherwise show as `float`, `int`
+// or `double`. A name that does not demangle is returned as it is.
+std::string demangled_function_name(const char* name);
+
 // "ns::f(int) const" -> "ns::f": the name up to its parameter list (the last top-level one that
 // closes at the end, so "operator()(int)" keeps its "operator()"). A name without one is returned whole.
 std::string_view without_parameters(std::string_view name);

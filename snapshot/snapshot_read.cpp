@@ -50,6 +50,13 @@ struct JsonPath {
 };
 
 // Quotes text from the input for an error message: escaped, and cut short if long.
+bool is_build_id(const std::string& text) {
+  if (text.size() < 2 || text.size() > 128 || text.size() % 2 != 0) return false;
+  for (const char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 std::string quote(const std::string& text) {
   constexpr std::size_t kMaxShown = 40;
   const bool cut = text.size() > kMaxShown;
@@ -277,6 +284,12 @@ class SchemaReader {
       frame.function = optional_string(item, path, "function");
       frame.module = optional_string(item, path, "module");
       if (const Json* address_value = optional(item, "address")) frame.address = address(*address_value, path.member("address"));
+      if (const Json* build_id = optional(item, "build_id")) {
+        frame.build_id = string(*build_id, path.member("build_id"));
+        if (!is_build_id(frame.build_id))
+          fail(path.member("build_id"), "expected a build-id: 2 to 128 lowercase hexadecimal digits, an even number, got " + quote(frame.build_id));
+        frame.offset = address(required(item, path, "offset"), path.member("offset"));
+      }
       return frame;
     });
   }

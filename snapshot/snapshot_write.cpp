@@ -114,8 +114,13 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
         << ",\n";
   }
   write_array(out, "frames", frame_table.frames, [](const Frame* frame) {
-    return OrderedJson{{"function", frame->function}, {"filename", frame->filename}, {"lineno", frame->lineno},
-                       {"module", frame->module},     {"address", to_hex(frame->address)}};
+    OrderedJson item{{"function", frame->function}, {"filename", frame->filename}, {"lineno", frame->lineno},
+                     {"module", frame->module},     {"address", to_hex(frame->address)}};
+    if (!frame->build_id.empty()) {  // only where a later `heapsnap symbolize` has something to add
+      item["build_id"] = frame->build_id;
+      item["offset"] = to_hex(frame->offset);
+    }
+    return item;
   });
   out << ",\n";
   std::size_t traceback_index = 0;

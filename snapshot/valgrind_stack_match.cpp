@@ -1,7 +1,5 @@
 #include "snapshot/valgrind_stack_match.h"
 
-#include <cxxabi.h>
-
 #include <array>
 #include <cstdlib>
 #include <memory>
@@ -24,20 +22,13 @@ constexpr std::array<std::string_view, 22> kAllocationFunctions = {
 
 bool has_glob_characters(std::string_view pattern) { return pattern.find_first_of("*?\\") != std::string_view::npos; }
 
-std::string demangled(const std::string& name) {
-  int status = 0;
-  const std::unique_ptr<char, decltype(&std::free)> text(abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status),
-                                                         &std::free);
-  return status == 0 && text ? std::string(text.get()) : name;
-}
-
 bool line_matches(const FramePattern& line, const Frame& frame) {
   switch (line.field) {
     case FramePattern::Field::Function: {
       if (frame.function.empty()) return false;
       if (line.pattern.starts_with("_Z") && !has_glob_characters(line.pattern)) {
         // Valgrind writes mangled names; a frame's name is demangled, with or without its parameters.
-        const std::string name = demangled(line.pattern);
+        const std::string name = demangled_function_name(line.pattern.c_str());
         return frame.function == name || short_function_name(frame.function) == short_function_name(name);
       }
       return line.glob.matches(frame.function) || line.glob.matches(short_function_name(frame.function));

@@ -185,6 +185,24 @@ TEST_CASE("wrong types are reported with their JSON pointer", "[snapshot_json][e
             .position == "/sampling_rate");
 }
 
+TEST_CASE("a frame's build-id is checked, and comes with its module offset", "[snapshot_json][errors]") {
+  const auto frames = [](const std::string& extra) {
+    return with_frames(R"([{"filename": "/lib/libc.so.6", "lineno": 0, "function": "0x27249", "module": "/lib/libc.so.6",
+                            "address": "0x10")" + extra + "}]");
+  };
+  const Snapshot snapshot = parse_snapshot_json(frames(R"(, "build_id": "93ac61ec", "offset": "0x27249")"), "input.json");
+  CHECK(snapshot.tracebacks[0].frames[0].build_id == "93ac61ec");
+  CHECK(snapshot.tracebacks[0].frames[0].offset == 0x27249);
+  const auto bad_id = parse_failure(frames(R"(, "build_id": "93AC", "offset": "0x1")"));
+  CHECK(bad_id.position == "/frames/0/build_id");
+  CHECK(bad_id.reason == "expected a build-id: 2 to 128 lowercase hexadecimal digits, an even number, got \"93AC\"");
+  CHECK(parse_failure(frames(R"(, "build_id": "abc", "offset": "0x1")")).position == "/frames/0/build_id");
+  const auto no_offset = parse_failure(frames(R"(, "build_id": "abcd")"));
+  CHECK(no_offset.position == "/frames/0/offset");
+  CHECK(no_offset.reason == "missing");
+  CHECK(parse_failure(frames(R"(, "build_id": "abcd", "offset": 12)")).position == "/frames/0/offset");
+}
+
 TEST_CASE("negative and out-of-range numbers are refused", "[snapshot_json][errors]") {
   const Failure negative = parse_failure(with_traces(R"([{"traceback": 0, "size": -5, "count": 1}])"));
   CHECK(negative.position == "/traces/0/size");

@@ -48,6 +48,8 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
       CHECK(x.frames[k].function == y.frames[k].function);
       CHECK(x.frames[k].module == y.frames[k].module);
       CHECK(x.frames[k].address == y.frames[k].address);
+      CHECK(x.frames[k].build_id == y.frames[k].build_id);
+      CHECK(x.frames[k].offset == y.frames[k].offset);
     }
   }
   REQUIRE(a.traces.size() == b.traces.size());

@@ -1,0 +1,139 @@
+#include "symbols/offline_symbolizer.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "snapshot/function_name.h"
+
+namespace heapsnap {
+namespace {
+
+// The debug information in the file itself is all libdw is to read: no search of its own for other
+// files, which would bypass the finder's order and debuginfod's time budget.
+int no_separate_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
+  return -1;
+}
+
+const Dwfl_Callbacks kOfflineCallbacks = {
+    .find_elf = nullptr,
+    .find_debuginfo = no_separate_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = nullptr,
+};
+
+struct Location {
+  std::string function;
+  std::string filename;
+  std::uint32_t lineno = 0;
+};
+
+// A name from a DIE: the linkage name demangled when there is one (as the in-process symbolizer
+// prefers it), else DW_AT_name; both followed through abstract origins and specifications.
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute attribute;
+  for (const int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, name, &attribute) != nullptr) {
+      if (const char* linkage = dwarf_formstring(&attribute)) return demangled_function_name(linkage);
+    }
+  }
+  const char* plain = dwarf_diename(die);
+  if (plain == nullptr && dwarf_attr_integrate(die, DW_AT_name, &attribute) != nullptr) plain = dwarf_formstring(&attribute);
+  return plain != nullptr ? plain : "";
+}
+
+// One module's debug file, opened with libdw.
+class DebugFileReader {
+ public:
+  explicit DebugFileReader(const std::string& path) : dwfl_(dwfl_begin(&kOfflineCallbacks)) {
+    if (dwfl_ == nullptr) return;
+    module_ = dwfl_report_offline(dwfl_, "module", path.c_str(), -1);
+    dwfl_report_end(dwfl_, nullptr, nullptr);
+    if (module_ != nullptr && dwfl_module_getelf(module_, &bias_) == nullptr) module_ = nullptr;
+  }
+  ~DebugFileReader() {
+    if (dwfl_ != nullptr) dwfl_end(dwfl_);
+  }
+  DebugFileReader(const DebugFileReader&) = delete;
+  DebugFileReader& operator=(const DebugFileReader&) = delete;
+
+  bool usable() const { return module_ != nullptr; }
+
+  // `offset`: the address in the module's ELF address space. Offline, libdw places the module
+  // somewhere of its choosing; its bias maps one to the other.
+  std::optional<Location> locate(std::uint64_t offset) {
+    Location location;
+    const Dwarf_Addr address = offset + bias_;
+    if (Dwfl_Line* line = dwfl_module_getsrc(module_, address)) {
+      int lineno = 0;
+      if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr); file != nullptr && lineno > 0) {
+        location.filename = file;
+        location.lineno = static_cast<std::uint32_t>(lineno);
+      }
+    }
+    Dwarf_Addr bias = 0;
+    if (Dwarf_Die* unit = dwfl_module_addrdie(module_, address, &bias)) {
+      Dwarf_Die* scopes = nullptr;
+      const int count = dwarf_getscopes(unit, address - bias, &scopes);
+      for (int i = 0; i < count && location.function.empty(); ++i) {
+        const int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) location.function = die_function_name(&scopes[i]);
+      }
+      std::free(scopes);
+    }
+    if (location.function.empty()) {
+      if (const char* symbol = dwfl_module_addrname(module_, address)) location.function = demangled_function_name(symbol);
+    }
+    if (location.function.empty() && location.lineno == 0) return std::nullopt;
+    return location;
+  }
+
+ private:
+  Dwfl* dwfl_;
+  Dwfl_Module* module_ = nullptr;
+  GElf_Addr bias_ = 0;
+};
+
+}  // namespace
+
+OfflineSymbolization symbolize_offline(Snapshot& snapshot, DebugFileFinder& finder) {
+  OfflineSymbolization result;
+  std::map<std::string, std::unique_ptr<DebugFileReader>> readers;  // by build-id; null: no debug file
+  std::map<std::pair<std::string, std::uint64_t>, std::optional<Location>> located;
+  std::set<std::string> missing;
+  for (Traceback& traceback : snapshot.tracebacks) {
+    for (Frame& frame : traceback.frames) {
+      if (frame.build_id.empty() || frame.lineno != 0) continue;
+      auto [reader, first_time] = readers.try_emplace(frame.build_id);
+      if (first_time) {
+        if (const std::optional<DebugFile> file = finder.find(frame.build_id, frame.module)) {
+          auto opened = std::make_unique<DebugFileReader>(file->path);
+          if (opened->usable()) reader->second = std::move(opened);
+          if (file->origin == DebugFileOrigin::Debuginfod) ++result.from_debuginfod;
+        }
+        if (reader->second == nullptr && missing.insert(frame.module).second) result.modules_without_debug_file.push_back(frame.module);
+      }
+      auto [found, new_offset] = located.try_emplace({frame.build_id, frame.offset});
+      if (new_offset) {
+        if (reader->second != nullptr) found->second = reader->second->locate(frame.offset);
+        ++(found->second ? result.frames_named : result.frames_left);
+      }
+      if (!found->second) continue;
+      const Location& location = *found->second;
+      if (!location.function.empty()) frame.function = location.function;
+      if (location.lineno != 0) {
+        frame.filename = location.filename;
+        frame.lineno = location.lineno;
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace heapsnap
