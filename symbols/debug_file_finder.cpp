@@ -70,6 +70,25 @@ bool is_regular_file(const std::string& path) {
 
 }  // namespace
 
+// The file a stripped module's .gnu_debuglink names, where gdb looks for it: beside the module, in its
+// .debug/ subdirectory, and under each debug directory followed by the module's directory. Only a
+// file with the module's build-id is taken (a stale debug file would name the wrong functions).
+std::optional<std::string> DebugFileFinder::debuglink_target(Elf* module, const std::string& module_path,
+                                                            const std::string& build_id) const {
+  GElf_Word crc = 0;
+  const char* name = dwelf_elf_gnu_debuglink(module, &crc);
+  if (name == nullptr || *name == '\0') return std::nullopt;
+  const std::filesystem::path directory = std::filesystem::absolute(module_path).parent_path();
+  std::vector<std::filesystem::path> candidates{directory / name, directory / ".debug" / name};
+  for (const std::string& debug_directory : sources_.debug_directories)
+    candidates.push_back(std::filesystem::path(debug_directory) / directory.relative_path() / name);
+  for (const std::filesystem::path& candidate : candidates) {
+    if (candidate == std::filesystem::absolute(module_path) || !is_regular_file(candidate.string())) continue;
+    if (build_id_of_file(candidate.string()) == build_id) return candidate.string();
+  }
+  return std::nullopt;
+}
+
 struct DebugFileFinder::Client {
   debuginfod_client* handle = nullptr;
   std::chrono::steady_clock::time_point deadline;
@@ -96,8 +115,11 @@ std::optional<DebugFile> DebugFileFinder::find(const std::string& build_id, cons
   }
   if (!module_path.empty() && is_regular_file(module_path)) {
     const OpenElf module(module_path);
-    if (module.get() != nullptr && hex_build_id(module.get()) == build_id && has_debug_info(module.get()))
-      return DebugFile{module_path, DebugFileOrigin::Module};
+    if (module.get() != nullptr && hex_build_id(module.get()) == build_id) {
+      if (has_debug_info(module.get())) return DebugFile{module_path, DebugFileOrigin::Module};
+      if (std::optional<std::string> linked = debuglink_target(module.get(), module_path, build_id))
+        return DebugFile{*linked, DebugFileOrigin::DebugDirectory};
+    }
   }
   if (std::optional<std::string> fetched = fetch_from_debuginfod(build_id)) return DebugFile{*fetched, DebugFileOrigin::Debuginfod};
   return std::nullopt;

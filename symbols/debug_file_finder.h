@@ -2,13 +2,15 @@
 // Where a module's debug information is, by the GNU build-id a snapshot recorded for it: a separate
 // debug file under a debug directory (`DIR/.build-id/ab/cdef....debug`, where Debian's -dbg and -dbgsym
 // packages install them), the module itself when it is still on this machine with its own symbols
-// and the same build-id, or a debuginfod server (`DEBUGINFOD_URLS`), fetched through libdebuginfod
+// and the same build-id, the file its `.gnu_debuglink` names, or a debuginfod server (`DEBUGINFOD_URLS`), fetched through libdebuginfod
 // into its client cache, within a time budget for the whole run so that a slow server never stalls.
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+typedef struct Elf Elf;  // libelf's
 
 namespace heapsnap {
 
@@ -41,6 +43,7 @@ class DebugFileFinder {
 
  private:
   std::optional<std::string> fetch_from_debuginfod(const std::string& build_id);
+  std::optional<std::string> debuglink_target(Elf* module, const std::string& module_path, const std::string& build_id) const;
 
   DebugFileSources sources_;
   std::string debuginfod_problem_;

@@ -82,6 +82,20 @@ class Symbolize(HeapsnapTestCase):
         self.assertIn(f"no debug file for: {STRIPPED}", result.stderr.decode())
         self.assertEqual(self.leak_tops("unnamed.json"), tops)
 
+    def test_a_gnu_debuglink_beside_the_program_is_followed(self):
+        # A copy of the program that names its debug file, in a directory of its own with that file.
+        installed = self.dir / "installed"
+        installed.mkdir()
+        shutil.copy(DEBUG_FILE, installed / "leaky.debug")
+        program = installed / "leaky"
+        result = run(["objcopy", f"--add-gnu-debuglink={installed / 'leaky.debug'}", str(STRIPPED), str(program)])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.profile(str(program), output="linked.json")
+        result = run([HEAPSNAP, "symbolize", "linked.json", "-o", "named.json", "--no-debuginfod"], cwd=self.dir,
+                     env=self.environment)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_named("named.json")
+
     def test_a_local_debuginfod_server_provides_the_debug_file(self):
         served = self.dir / "served"
         served.mkdir()
