@@ -20,6 +20,7 @@
 #include "cli/exit_codes.h"
 #include "cli/leak_gate_options.h"
 #include "cli/output_file.h"
+#include "cli/snapshot_input.h"
 #include "cli/terminal.h"
 #include "reporters/leaks/leak_report.h"
 #include "reporters/leaks/leak_report_json.h"
@@ -70,7 +71,7 @@ class CheckCommand final : public Command {
       throw UsageError("--max-growth needs a series of at least " + std::to_string(kMinTrendPoints) + " snapshots");
     }
     std::vector<NamedSnapshot> series;
-    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    std::vector<Snapshot> snapshots = read_snapshots(snapshot_paths_);
     for (std::size_t i = 0; i < snapshots.size(); ++i) series.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     // The leak gate needs reachability: it checks the latest snapshot that has a leak analysis (the exit
     // snapshot of `run --interval`, whose interval snapshots have none), else the latest.

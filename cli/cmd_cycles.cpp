@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "cli/snapshot_input.h"
 #include "reporters/leaks/cycles_report.h"
 #include "snapshot/snapshot_json.h"
 #include "snapshot/suppression_filter.h"
@@ -40,7 +41,7 @@ class CyclesCommand final : public Command {
 
   int run() override {
     const SuppressionList suppressions = load_suppressions(suppression_paths_);
-    const Snapshot snapshot = load_snapshot(snapshot_path_);
+    const Snapshot snapshot = read_snapshot(snapshot_path_);
     const SuppressedSnapshot suppressed = apply_suppressions(snapshot, suppressions);
     CyclesReport report = build_cycles_report(suppressed.snapshot, snapshot_path_, reachable_, limit_);
     if (!suppression_paths_.empty()) {

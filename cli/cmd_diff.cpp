@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "cli/snapshot_input.h"
 #include "reporters/diff_text.h"
 #include "reporters/statistics_json.h"
 #include "snapshot/snapshot_json.h"
@@ -30,8 +31,8 @@ class DiffCommand final : public Command {
 
   int run() override {
     check_statistics_options(options_);
-    const Snapshot older = load_snapshot(old_path_);
-    const Snapshot newer = load_snapshot(new_path_);
+    const Snapshot older = read_snapshot(old_path_);
+    const Snapshot newer = read_snapshot(new_path_);
     std::vector<StatisticDiff> result = compare_to(newer, older, options_.group_by, options_.cumulative);
     std::unique_ptr<Reporter> reporter;
     if (format_ == OutputFormat::Json) {

@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
+#include "cli/snapshot_input.h"
 #include "reporters/export/collapsed_export.h"
 #include "reporters/export/pprof_export.h"
 #include "reporters/export/speedscope_export.h"
@@ -50,7 +51,7 @@ class ExportCommand final : public Command {
       throw UsageError("pprof profiles are binary: give -o FILE (or -o - to write to standard output)");
     }
     if (!to_stdout) refuse_existing_output(output_);
-    const Snapshot snapshot = load_snapshot(snapshot_path_);
+    const Snapshot snapshot = read_snapshot(snapshot_path_);
     std::unique_ptr<Reporter> exporter;
     switch (format_) {
       case ExportFormat::Speedscope:

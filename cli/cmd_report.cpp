@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/exit_codes.h"
 #include "cli/output_file.h"
+#include "cli/snapshot_input.h"
 #include "cli/terminal.h"
 #include "reporters/html/html_page.h"
 #include "reporters/html/html_report.h"
@@ -42,7 +43,7 @@ class ReportCommand final : public Command {
   int run() override {
     refuse_existing_output(output_);
     std::vector<ReportInput> inputs;
-    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    std::vector<Snapshot> snapshots = read_snapshots(snapshot_paths_);
     for (std::size_t i = 0; i < snapshots.size(); ++i) inputs.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     const HtmlReportReporter reporter(build_html_report(std::move(inputs), title_));
     write_output(output_, [&](std::ostream& out) { reporter.render(out); });

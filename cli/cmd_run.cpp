@@ -24,6 +24,7 @@
 #include "cli/leak_gate_options.h"
 #include "cli/preload_compatibility.h"
 #include "cli/preload_locator.h"
+#include "cli/snapshot_input.h"
 #include "cli/terminal.h"
 #include "reporters/leaks/leak_report_text.h"
 #include "snapshot/snapshot_json.h"
@@ -239,7 +240,7 @@ class RunCommand final : public Command {
     }
     bool passed = true;
     for (const std::filesystem::path& path : snapshots) {
-      LeakReport report = gate_leak_report(load_snapshot(path), path.string(), gate_options_, suppressions);
+      LeakReport report = gate_leak_report(read_snapshot(path), path.string(), gate_options_, suppressions);
       if (report.gate.passed) continue;
       passed = false;
       const std::string reasons = failure_reasons(report.gate);

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "cli/snapshot_input.h"
 #include "reporters/statistics_json.h"
 #include "reporters/top_text.h"
 #include "snapshot/snapshot_json.h"
@@ -29,7 +30,7 @@ class StatsCommand final : public Command {
 
   int run() override {
     check_statistics_options(options_);
-    const Snapshot snapshot = load_snapshot(snapshot_path_);
+    const Snapshot snapshot = read_snapshot(snapshot_path_);
     std::vector<Statistic> result = statistics(snapshot, options_.group_by, options_.cumulative);
     std::unique_ptr<Reporter> reporter;
     if (format_ == OutputFormat::Json) {

@@ -58,7 +58,7 @@ class SymbolizeCommand final : public Command {
     sources.debuginfod = !no_debuginfod_;
     sources.debuginfod_budget = std::chrono::milliseconds(static_cast<long long>(debuginfod_seconds_ * 1000));
     DebugFileFinder finder(sources);
-    const OfflineSymbolization result = symbolize_offline(snapshot, finder);
+    const OfflineSymbolization result = OfflineSymbolizer(finder).name_frames(snapshot);
     const SnapshotEncoding encoding = encoding_of_file(snapshot_path_);
     write_output(output_, [&](std::ostream& out) {
       if (encoding == SnapshotEncoding::Cbor) write_snapshot_cbor(snapshot, out);

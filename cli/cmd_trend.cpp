@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "cli/snapshot_input.h"
 #include "cli/terminal.h"
 #include "reporters/trend/trend_json.h"
 #include "reporters/trend/trend_report.h"
@@ -46,7 +47,7 @@ class TrendCommand final : public Command {
                        std::to_string(snapshot_paths_.size()));
     }
     std::vector<NamedSnapshot> series;
-    std::vector<Snapshot> snapshots = load_snapshots(snapshot_paths_);
+    std::vector<Snapshot> snapshots = read_snapshots(snapshot_paths_);
     for (std::size_t i = 0; i < snapshots.size(); ++i) series.push_back({snapshot_paths_[i], std::move(snapshots[i])});
     TrendReport report = build_trend_report(series, group_by_);
     std::unique_ptr<Reporter> reporter;

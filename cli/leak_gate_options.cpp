@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/snapshot_input.h"
 #include "snapshot/snapshot_json.h"
 #include "snapshot/suppression_filter.h"
 
@@ -43,7 +44,7 @@ LeakReport gate_leak_report(const Snapshot& snapshot, const std::string& snapsho
   if (options.baseline_path.empty()) {
     report = build_leak_report(suppressed.snapshot, snapshot_path, options.thresholds);
   } else {
-    const Snapshot baseline = apply_suppressions(load_snapshot(options.baseline_path), suppressions).snapshot;
+    const Snapshot baseline = apply_suppressions(read_snapshot(options.baseline_path), suppressions).snapshot;
     report = build_leak_report(suppressed.snapshot, snapshot_path, baseline, options.baseline_path, options.thresholds);
   }
   report.suppressions = std::move(suppressed.applied);

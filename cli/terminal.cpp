@@ -48,15 +48,4 @@ void Progress::step(const std::string& item) {
   std::cerr << "\r\033[Kheapsnap: " << what_ << " " << done_ << " of " << total_ << ": " << name << std::flush;
 }
 
-std::vector<Snapshot> load_snapshots(const std::vector<std::string>& paths) {
-  Progress progress("reading snapshot", paths.size());
-  std::vector<Snapshot> snapshots;
-  snapshots.reserve(paths.size());
-  for (const std::string& path : paths) {
-    progress.step(path);
-    snapshots.push_back(load_snapshot(path));
-  }
-  return snapshots;
-}
-
 }  // namespace heapsnap::cli

@@ -36,7 +36,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_ = start_;
 };
 
-// load_snapshot for each path, in order, with progress.
-std::vector<Snapshot> load_snapshots(const std::vector<std::string>& paths);
-
 }  // namespace heapsnap::cli

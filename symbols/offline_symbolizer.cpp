@@ -48,6 +48,8 @@ std::string die_function_name(Dwarf_Die* die) {
   return plain != nullptr ? plain : "";
 }
 
+}  // namespace
+
 // One module's debug file, opened with libdw.
 class DebugFileReader {
  public:
@@ -100,11 +102,12 @@ class DebugFileReader {
   GElf_Addr bias_ = 0;
 };
 
-}  // namespace
+OfflineSymbolizer::OfflineSymbolizer(DebugFileFinder& finder) : finder_(finder) {}
+OfflineSymbolizer::~OfflineSymbolizer() = default;
 
-OfflineSymbolization symbolize_offline(Snapshot& snapshot, DebugFileFinder& finder) {
+OfflineSymbolization OfflineSymbolizer::name_frames(Snapshot& snapshot) {
   OfflineSymbolization result;
-  std::map<std::string, std::unique_ptr<DebugFileReader>> readers;  // by build-id; null: no debug file
+  std::map<std::string, std::unique_ptr<DebugFileReader>>& readers = readers_;
   std::map<std::pair<std::string, std::uint64_t>, std::optional<Location>> located;
   std::set<std::string> missing;
   for (Traceback& traceback : snapshot.tracebacks) {
@@ -112,7 +115,7 @@ OfflineSymbolization symbolize_offline(Snapshot& snapshot, DebugFileFinder& find
       if (frame.build_id.empty() || frame.lineno != 0) continue;
       auto [reader, first_time] = readers.try_emplace(frame.build_id);
       if (first_time) {
-        if (const std::optional<DebugFile> file = finder.find(frame.build_id, frame.module)) {
+        if (const std::optional<DebugFile> file = finder_.find(frame.build_id, frame.module)) {
           auto opened = std::make_unique<DebugFileReader>(file->path);
           if (opened->usable()) reader->second = std::move(opened);
           if (file->origin == DebugFileOrigin::Debuginfod) ++result.from_debuginfod;

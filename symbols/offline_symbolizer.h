@@ -10,6 +10,8 @@
 // the innermost function and its line.
 
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,21 @@ struct OfflineSymbolization {
   std::vector<std::string> modules_without_debug_file;  // their paths, each once
 };
 
-OfflineSymbolization symbolize_offline(Snapshot& snapshot, DebugFileFinder& finder);
+class DebugFileReader;
+
+// Keeps each module's debug file open across the snapshots it names (a run's snapshots share libc).
+class OfflineSymbolizer {
+ public:
+  explicit OfflineSymbolizer(DebugFileFinder& finder);
+  ~OfflineSymbolizer();
+  OfflineSymbolizer(const OfflineSymbolizer&) = delete;
+  OfflineSymbolizer& operator=(const OfflineSymbolizer&) = delete;
+
+  OfflineSymbolization name_frames(Snapshot& snapshot);
+
+ private:
+  DebugFileFinder& finder_;
+  std::map<std::string, std::unique_ptr<DebugFileReader>> readers_;  // by build-id; null: no debug file
+};
 
 }  // namespace heapsnap

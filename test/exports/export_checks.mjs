@@ -58,7 +58,10 @@ const totalBytes = (snapshot) => snapshot.traces.reduce((sum, trace) => sum + tr
 const totalBlocks = (snapshot) => snapshot.traces.reduce((sum, trace) => sum + trace.count, 0);
 
 export async function checkExports(snapshotFile) {
-  const snapshot = JSON.parse(fs.readFileSync(snapshotFile, 'utf8'));
+  // The snapshot as every command reads it: frames of stripped modules named from local debug files.
+  const named = path.join(directory, `${path.basename(snapshotFile)}.named.json`);
+  heapsnap('symbolize', snapshotFile, '-o', named, '--force', '--no-debuginfod');
+  const snapshot = JSON.parse(fs.readFileSync(named, 'utf8'));
   const files = exportAll(snapshotFile);
 
   const speedscope = await readSpeedscope(files.speedscope);

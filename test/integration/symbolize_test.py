@@ -55,8 +55,12 @@ class Symbolize(HeapsnapTestCase):
                    env=environment or self.environment)
 
     def assert_named(self, snapshot_name):
-        self.assertEqual(self.leak_tops(snapshot_name), [("make_buffer", "leaky.cpp", self.buffer_line),
-                                                          ("make_record", "leaky.cpp", self.record_line)])
+        """The leaks' allocating frames are named, in the file itself and in what `check` reports."""
+        expected = [("make_buffer", "leaky.cpp", self.buffer_line), ("make_record", "leaky.cpp", self.record_line)]
+        self.assertEqual(self.leak_tops(snapshot_name), expected)
+        named = {(short_name(f["function"]), f["filename"].rsplit("/", 1)[-1], f["lineno"])
+                 for f in self.snapshot(snapshot_name)["frames"]}
+        self.assertTrue(set(expected) <= named, named)
 
     def test_a_stripped_program_leaves_offsets_that_a_debug_directory_names(self):
         tops = self.leak_tops("out.json")
@@ -91,6 +95,12 @@ class Symbolize(HeapsnapTestCase):
         result = run(["objcopy", f"--add-gnu-debuglink={installed / 'leaky.debug'}", str(STRIPPED), str(program)])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.profile(str(program), output="linked.json")
+        unnamed = {f["function"] for f in self.snapshot("linked.json")["frames"] if f["module"] == str(program)}
+        self.assertFalse(any("make_buffer" in name for name in unnamed), unnamed)
+        # The commands that read a snapshot name such frames from local debug files as they read it...
+        expected = [("make_buffer", "leaky.cpp", self.buffer_line), ("make_record", "leaky.cpp", self.record_line)]
+        self.assertEqual(self.leak_tops("linked.json"), expected)
+        # ... and `symbolize` writes the names into the file.
         result = run([HEAPSNAP, "symbolize", "linked.json", "-o", "named.json", "--no-debuginfod"], cwd=self.dir,
                      env=self.environment)
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -143,6 +153,16 @@ class Symbolize(HeapsnapTestCase):
         self.assertIn("debuginfod: the time budget (1000 ms) was spent", result.stderr.decode())
         tops = self.leak_tops("named.json")
         self.assertTrue(all(line == 0 for _, _, line in tops), tops)
+
+    def test_libc_frames_are_named_from_libc6_dbg_as_every_command_reads_them(self):
+        # libc is stripped; Debian's libc6-dbg (installed by scripts/setup) has its debug file by build-id.
+        self.profile(str(Path(os.environ["HEAPSNAP_SAMPLES_BIN"]) / "leaky"), output="leaky.json")
+        raw = {f["function"] for f in self.snapshot("leaky.json")["frames"] if "libc.so" in f["module"]}
+        self.assertNotIn("__libc_start_call_main", raw)  # at exit: dynamic symbols and offsets only
+        result = self.check("leaky.json", "--format", "json")
+        frames = [frame for leak in json.loads(result.stdout)["leaks"] for frame in leak["traceback"]]
+        named = {(frame["function"], frame["filename"].rsplit("/", 1)[-1]) for frame in frames}
+        self.assertIn(("__libc_start_call_main", "libc_start_call_main.h"), named)
 
     def test_bad_input_is_refused_with_a_clear_message(self):
         result = run([HEAPSNAP, "symbolize", "out.json"], cwd=self.dir)
