@@ -72,15 +72,19 @@ class DebugFileReader {
   std::optional<Location> locate(std::uint64_t offset) {
     Location location;
     const Dwarf_Addr address = offset + bias_;
-    if (Dwfl_Line* line = dwfl_module_getsrc(module_, address)) {
-      int lineno = 0;
-      if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr); file != nullptr && lineno > 0) {
-        location.filename = file;
-        location.lineno = static_cast<std::uint32_t>(lineno);
-      }
-    }
     Dwarf_Addr bias = 0;
-    if (Dwarf_Die* unit = dwfl_module_addrdie(module_, address, &bias)) {
+    Dwarf_Die scanned_unit;
+    Dwarf_Die* unit = dwfl_module_addrdie(module_, address, &bias);
+    if (unit == nullptr) unit = unit_by_scan(address, scanned_unit, bias);
+    if (unit != nullptr) {
+      if (Dwarf_Line* line = dwarf_getsrc_die(unit, address - bias)) {
+        int lineno = 0;
+        const char* file = dwarf_linesrc(line, nullptr, nullptr);
+        if (file != nullptr && dwarf_lineno(line, &lineno) == 0 && lineno > 0) {
+          location.filename = file;
+          location.lineno = static_cast<std::uint32_t>(lineno);
+        }
+      }
       Dwarf_Die* scopes = nullptr;
       const int count = dwarf_getscopes(unit, address - bias, &scopes);
       for (int i = 0; i < count && location.function.empty(); ++i) {
@@ -97,6 +101,21 @@ class DebugFileReader {
   }
 
  private:
+  // The compilation unit holding `address`, by a walk of every unit: libdw finds units through
+  // .debug_aranges, which clang does not write, and does not fall back on the units' own ranges.
+  Dwarf_Die* unit_by_scan(Dwarf_Addr address, Dwarf_Die& unit, Dwarf_Addr& bias) {
+    Dwarf* dwarf = dwfl_module_getdwarf(module_, &bias);
+    if (dwarf == nullptr) return nullptr;
+    Dwarf_Off offset = 0;
+    Dwarf_Off next = 0;
+    std::size_t header_size = 0;
+    while (dwarf_nextcu(dwarf, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+      if (dwarf_offdie(dwarf, offset + header_size, &unit) != nullptr && dwarf_haspc(&unit, address - bias) > 0) return &unit;
+      offset = next;
+    }
+    return nullptr;
+  }
+
   Dwfl* dwfl_;
   Dwfl_Module* module_ = nullptr;
   GElf_Addr bias_ = 0;
