@@ -105,6 +105,11 @@ class RunCommand final : public Command {
                  "of 'heapsnap check' below); the report goes to stderr. Exit status: PROG's own when not 0, "
                  "else 23 when the gate fails");
     add_leak_gate_options(app, gate_options_);
+    app.add_flag("--dormant", dormant_,
+                 "Start PROG on heapsnap's allocator without tracing; 'heapsnap ctl PID start' starts tracing "
+                 "(the exit snapshot is written if tracing runs by then)");
+    app.add_flag("--control,!--no-control", control_,
+                 "Open the control socket that 'heapsnap ctl' uses (the default with --dormant)");
     app.add_flag("--force", force_, "Replace the snapshot file if it exists");
     app.add_flag("-q,--quiet", quiet_, "Print nothing besides what the program prints");
     // Options stop at the program's name: "heapsnap run prog -o x" passes -o to prog.
@@ -269,7 +274,8 @@ class RunCommand final : public Command {
     set_variable(result, "LD_PRELOAD",
                  library.string() + (existing && !existing->empty() ? ":" + *existing : std::string()));
     set_variable(result, environment::kDepth, std::to_string(depth_));
-    set_variable(result, environment::kStart, "1");
+    set_variable(result, environment::kStart, dormant_ ? "0" : "1");
+    if (app_->count("--control") + app_->count("--no-control") > 0) set_variable(result, environment::kControl, control_ ? "1" : "0");
     set_variable(result, environment::kLeaks, leaks_ ? "1" : "0");
     if (reachable_cycles_) set_variable(result, environment::kReachableCycles, "1");
     if (!signal_.empty()) set_variable(result, environment::kSnapshotSignal, signal_);
@@ -320,6 +326,8 @@ class RunCommand final : public Command {
   bool check_ = false;
   LeakGateOptions gate_options_;
   bool force_ = false;
+  bool dormant_ = false;
+  bool control_ = false;  // only when given: unset, the library decides (on when dormant)
   bool quiet_ = false;
   std::vector<std::string> after_separator_;
   bool has_separator_ = false;

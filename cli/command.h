@@ -44,5 +44,6 @@ std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_export_command();
 std::unique_ptr<Command> make_trend_command();
 std::unique_ptr<Command> make_symbolize_command();
+std::unique_ptr<Command> make_ctl_command();
 
 }  // namespace heapsnap::cli

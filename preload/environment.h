@@ -5,6 +5,12 @@
 // the contract: HEAPSNAP_PRELOAD (read by the cli alone: which library to preload) and
 // HEAPSNAP_STOP_METHOD (read by the collector alone, passed through: collector/stop_the_world.cpp).
 
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
 namespace heapsnap::environment {
 
 // Snapshot path written at exit ("%p" is replaced by the pid).
@@ -32,5 +38,18 @@ inline constexpr const char* kUnwind = "HEAPSNAP_UNWIND";
 inline constexpr const char* kFollowChildren = "HEAPSNAP_FOLLOW_CHILDREN";
 // json (default) or cbor: the encoding of the snapshot files written.
 inline constexpr const char* kSnapshotFormat = "HEAPSNAP_SNAPSHOT_FORMAT";
+// 1: open the control socket that `heapsnap ctl` talks to (the default when kStart is set to 0: a
+// dormant process is started from outside); 0: none.
+inline constexpr const char* kControl = "HEAPSNAP_CONTROL";
+
+// Where the control sockets of the calling user's processes are: $XDG_RUNTIME_DIR/heapsnap when that
+// is set (systemd's per-user directory, mode 0700), else /tmp/heapsnap-<uid>. A process's socket is
+// <directory>/<pid>.sock. Both `heapsnap ctl` and the preload library compute it here.
+inline std::string control_socket_directory() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/heapsnap";
+  return "/tmp/heapsnap-" + std::to_string(getuid());
+}
+inline std::string control_socket_path(pid_t pid) { return control_socket_directory() + "/" + std::to_string(pid) + ".sock"; }
 
 }  // namespace heapsnap::environment

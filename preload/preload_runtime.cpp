@@ -17,6 +17,7 @@
 #include "allocator/allocator.h"
 #include "allocator/os.h"
 #include "preload/api.h"
+#include "preload/control_server.h"
 #include "preload/environment.h"
 #include "preload/runtime.h"
 #include "runtime/domain_tracker.h"
@@ -106,6 +107,13 @@ std::filesystem::path output_path(unsigned sequence = 0) {
 // Set when the program's last snapshot (exit, _exit, terminating signal) begins: numbered snapshots stop.
 std::atomic<bool> g_final_snapshot_started{false};
 
+// Takes a snapshot (leak-analysed when asked and possible) and writes it to `path`. Throws on failure.
+void write_snapshot_to(const std::filesystem::path& path, const char* reason, bool analyze_leaks) {
+  std::optional<LeakFindings> findings;
+  if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
+  save_snapshot(build_snapshot(reason, findings ? &*findings : nullptr, LiveBlockSource::HeapWalk), path, g_encoding);
+}
+
 // Takes a snapshot (leak-analysed when asked and possible) and writes it to output_path(sequence);
 // never throws. Everything it allocates, the file name included, is heapsnap's own, not the program's.
 void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 0) noexcept {
@@ -175,6 +183,54 @@ std::atomic<pid_t> g_own_pid{0};
 
 // HEAPSNAP_FOLLOW_CHILDREN=0: a child neither traces nor writes a snapshot.
 bool g_follow_children = true;  // set once at load
+bool g_control = false;         // HEAPSNAP_CONTROL: serve `heapsnap ctl` (set once at load)
+
+SnapshotServiceConfig service_config() noexcept;
+std::atomic<bool> g_service_running{false};
+
+// The snapshot service (terminating signals, --signal, --interval), started with tracing: at load, or
+// when `heapsnap ctl start` starts a dormant process.
+void start_service_once() noexcept {
+  if (!g_service_running.exchange(true)) start_snapshot_service(service_config());
+}
+
+// What `heapsnap ctl` asks of this process (preload/control_server.h), on the control thread.
+namespace control {
+
+std::string status() {
+  const TracedMemory traced = get_traced_memory();
+  return "{\"pid\":" + std::to_string(getpid()) + ",\"tracing\":" + (is_tracing() ? "true" : "false") +
+         ",\"depth\":" + std::to_string(get_traceback_limit()) + ",\"traced_bytes\":" + std::to_string(traced.current) +
+         ",\"peak_bytes\":" + std::to_string(traced.peak) + "}";
+}
+
+std::string start(unsigned depth) {
+  if (is_tracing()) return "";
+  try {
+    heapsnap::start(depth);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  start_service_once();
+  return "";
+}
+
+void stop() { heapsnap::stop(); }
+
+std::string snapshot(const std::string& path, bool leaks) {
+  if (!is_tracing()) return "tracing is not started (heapsnap ctl PID start)";
+  RecursionGuard guard;
+  try {
+    write_snapshot_to(path, "ctl", leaks && g_analyze_leaks);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+}  // namespace control
+
+constexpr ControlHandlers kControlHandlers{control::status, control::start, control::stop, control::snapshot};
 
 
 void after_fork_in_child() noexcept {
@@ -185,9 +241,11 @@ void after_fork_in_child() noexcept {
   if (!g_follow_children) {
     g_write_at_exit = false;
     stop_tracing_in_child();
+    restart_control_server_after_fork(false);
     return;
   }
   restart_snapshot_service_after_fork();
+  restart_control_server_after_fork(g_control);
 }
 
 // This library's globals are heapsnap's bookkeeping (the allocator's registry and segment map, the
@@ -228,22 +286,35 @@ void register_own_globals_as_internal() noexcept {
   tracing::g_sample_bytes.store(number_from_environment(environment::kSampleBytes, 0, UINT64_MAX, 0,
                                                        "a whole number of bytes; 0 traces every allocation"));
   g_follow_children = flag_from_environment(environment::kFollowChildren, true);
-  if (!flag_from_environment(environment::kStart, has_output)) return;
-  if (!g_follow_children && !is_root_process()) return;  // a child: dormant
+  if (!g_follow_children && !is_root_process()) return;  // a child: dormant, and not for `ctl` either
+  const bool start_now = flag_from_environment(environment::kStart, has_output);
+  // Dormant by HEAPSNAP_START=0, a process is meant to be started from outside: it serves `heapsnap
+  // ctl` unless told not to. (A program linking the library for its API is dormant too, but starts
+  // itself: no socket for it unless asked.)
+  const bool dormant_by_request = !start_now && std::getenv(environment::kStart) != nullptr;
+  g_control = flag_from_environment(environment::kControl, dormant_by_request);
+  if (g_control) start_control_server(kControlHandlers);
+  g_write_at_exit = has_output;  // once tracing runs, whoever started it
+  if (!start_now) return;
   g_write_at_exit = true;
   try {
     start(static_cast<unsigned>(number_from_environment(environment::kDepth, 1, kMaxFrames, 16, "must be 1..128; using 16")));
   } catch (const std::exception& e) {
     say(e.what());
   }
+  start_service_once();
+}
+
+SnapshotServiceConfig service_config() noexcept {
   const std::chrono::milliseconds interval(
       number_from_environment(environment::kIntervalMs, 1, INT32_MAX, 0, "a whole number of milliseconds >= 1"));
-  start_snapshot_service({signal_from_environment(), interval, take_numbered_snapshot, take_final_snapshot});
+  return {signal_from_environment(), interval, take_numbered_snapshot, take_final_snapshot};
 }
 
 // Runs from _dl_fini, after the program's static destructors and atexit handlers: what is still
 // allocated now is what the program never freed.
 [[gnu::destructor]] void on_unload() noexcept {
+  close_control_server();
   if (!g_write_at_exit || !is_tracing()) return;
   write_snapshot("exit", g_analyze_leaks);
 }
