@@ -7,10 +7,11 @@
 namespace heapsnap::alloc {
 
 enum class SiteTag : std::uint32_t {
-  Free = 0,       // never stored for a live block
-  Untraced = 1,   // allocated while tracing was off
-  Internal = 2,   // allocated by heapsnap itself: never reported, never scanned for pointers
-  FirstTraced = 3,
+  Free = 0,        // never stored for a live block
+  Untraced = 1,    // not traced: skipped by sampling, or its trace dropped (clear_traces, stop)
+  Internal = 2,    // allocated by heapsnap itself: never reported, never scanned for pointers
+  NotTracing = 3,  // allocated while tracing was off (a dormant process before `heapsnap ctl start`)
+  FirstTraced = 4,
 };
 
 }  // namespace heapsnap::alloc

@@ -108,10 +108,15 @@ std::filesystem::path output_path(unsigned sequence = 0) {
 std::atomic<bool> g_final_snapshot_started{false};
 
 // Takes a snapshot (leak-analysed when asked and possible) and writes it to `path`. Throws on failure.
+// Set when `heapsnap ctl start` started tracing in a dormant process: its snapshot files then show what
+// was allocated before, as one site (Trace::before_tracing).
+std::atomic<bool> g_started_from_outside{false};
+
 void write_snapshot_to(const std::filesystem::path& path, const char* reason, bool analyze_leaks) {
   std::optional<LeakFindings> findings;
   if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
-  save_snapshot(build_snapshot(reason, findings ? &*findings : nullptr, LiveBlockSource::HeapWalk), path, g_encoding);
+  save_snapshot(build_snapshot(reason, findings ? &*findings : nullptr, LiveBlockSource::HeapWalk, g_started_from_outside.load()),
+                path, g_encoding);
 }
 
 // Takes a snapshot (leak-analysed when asked and possible) and writes it to output_path(sequence);
@@ -126,7 +131,7 @@ void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     // Interval snapshots sum the per-site totals: frequent, they must not cost a walk of the heap.
     const auto source = sequence != 0 && !findings ? LiveBlockSource::SiteCounters : LiveBlockSource::HeapWalk;
-    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source);
+    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source, g_started_from_outside.load());
     // A numbered snapshot that waited while the program's last snapshot was built would land after it:
     // the last one stays the last.
     if (sequence != 0 && g_final_snapshot_started.load()) return;
@@ -211,6 +216,7 @@ std::string start(unsigned depth) {
   } catch (const std::exception& e) {
     return e.what();
   }
+  g_started_from_outside.store(true);
   start_service_once();
   return "";
 }

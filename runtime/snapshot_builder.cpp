@@ -108,7 +108,8 @@ ProcessInfo current_process(const std::string& reason) {
 
 }  // namespace
 
-Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source) {
+Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source,
+                        bool with_memory_before_tracing) {
   RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
   std::lock_guard lock(g_snapshot_mutex);
   Snapshot snapshot;
@@ -126,7 +127,8 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
   struct WalkState {
     std::map<AggregateKey, Aggregate> aggregates;
     const BlockClassifier* classify;
-  } state{{}, &classify};
+    bool with_memory_before_tracing;
+  } state{{}, &classify, with_memory_before_tracing};
   std::vector<site_counters::SiteTotal> site_totals;
   const bool from_counters = source == LiveBlockSource::SiteCounters && findings == nullptr &&
                              snapshot.sampling_rate == 0 && site_counters::live_by_site(site_totals);
@@ -138,8 +140,8 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
   // Blocks this walk allocates are untraced, so the visitor skips them whether it sees them or not.
   if (!from_counters) alloc::walk_heap(
       [](void* context, const alloc::BlockInfo& block) {
-        if (!is_traced(block.site)) return;
         auto& s = *static_cast<WalkState*>(context);
+        if (!is_traced(block.site) && !(block.site == alloc::SiteTag::NotTracing && s.with_memory_before_tracing)) return;
         const Reachability reachability = *s.classify ? (*s.classify)(block) : Reachability::NotAnalyzed;
         s.aggregates[{kDefaultDomain, static_cast<std::uint32_t>(block.site), reachability}].add(block.requested);
       },
@@ -157,6 +159,12 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     if (inserted) {
       const TraceRecord* record = trace_record(static_cast<alloc::SiteTag>(site));
       Traceback traceback = record != nullptr ? symbolize(*record, snapshot.traceback_limit) : Traceback{};
+      if (static_cast<alloc::SiteTag>(site) == alloc::SiteTag::NotTracing) {
+        Frame before;
+        before.filename = "<allocated before tracing started>";
+        traceback.frames = {before};
+        traceback.total_nframe = 1;
+      }
       const auto next = static_cast<TracebackIndex>(snapshot.tracebacks.size());
       auto [known, is_new] = index_of_traceback.try_emplace(traceback.frames, next);
       if (is_new) snapshot.tracebacks.push_back(std::move(traceback));
@@ -170,7 +178,10 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     const TracebackIndex traceback = traceback_index(site);
     auto [trace, is_new_trace] =
         trace_of.try_emplace({domain, static_cast<std::uint32_t>(traceback), reachability}, snapshot.traces.size());
-    if (is_new_trace) snapshot.traces.push_back({domain, traceback, 0, 0, reachability});
+    if (is_new_trace) {
+      snapshot.traces.push_back({domain, traceback, 0, 0, reachability});
+      snapshot.traces.back().before_tracing = static_cast<alloc::SiteTag>(site) == alloc::SiteTag::NotTracing;
+    }
     snapshot.traces[trace->second].size += static_cast<std::uint64_t>(std::llround(aggregate.size));
     snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }

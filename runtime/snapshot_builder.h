@@ -35,8 +35,11 @@ struct LeakFindings {
 // (site_counters.h): time in proportion to sites, not blocks. SiteCounters falls back to the walk
 // when it cannot answer (a leak analysis, sampling, too many sites).
 enum class LiveBlockSource { HeapWalk, SiteCounters };
+// `with_memory_before_tracing` (a heap walk only): the blocks allocated while tracing was off
+// (SiteTag::NotTracing) as one more trace, Trace::before_tracing, with a one-frame traceback
+// "<allocated before tracing started>". tracemalloc's take_snapshot() leaves them out.
 Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr,
-                        LiveBlockSource source = LiveBlockSource::HeapWalk);
+                        LiveBlockSource source = LiveBlockSource::HeapWalk, bool with_memory_before_tracing = false);
 
 // The traceback of the live traced block holding `p` (interior pointers allowed).
 std::optional<Traceback> traceback_of_block(const void* p);

@@ -55,7 +55,7 @@ double sample_weight(std::size_t size) noexcept {
 
 [[gnu::noinline]] alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcept {
   if (tl_inside_heapsnap) [[unlikely]] return alloc::SiteTag::Internal;
-  if (!g_enabled.load(std::memory_order_relaxed)) return alloc::SiteTag::Untraced;
+  if (!g_enabled.load(std::memory_order_relaxed)) return alloc::SiteTag::NotTracing;
   if (!sampled(size)) return alloc::SiteTag::Untraced;
   RecursionGuard guard;
   CapturedStack stack;

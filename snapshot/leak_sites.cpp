@@ -60,6 +60,7 @@ std::string_view leak_kind_name(LeakKind kind) {
 }
 
 std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace) {
+  if (trace.before_tracing) return std::nullopt;  // no site of the program's to blame: counted apart
   if (!snapshot.leak_analysis) return LeakKind::Allocated;
   switch (trace.reachability) {
     case Reachability::Direct: return LeakKind::Direct;

@@ -32,7 +32,8 @@ struct LeakSite {
   std::optional<LeakAmount> baseline;  // only when compared to a baseline: its leak at this traceback
 };
 
-// The leak kind of `trace`, or nullopt when it is not a leak.
+// The leak kind of `trace`, or nullopt when it is not a leak (nor is memory allocated before tracing
+// started: Trace::before_tracing).
 std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace);
 
 // Every leak site of `snapshot`, sorted (see sort_leak_sites).

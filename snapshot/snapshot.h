@@ -33,6 +33,10 @@ struct Trace {
   std::uint64_t size = 0;      // bytes requested by the program, summed over `count` blocks
   std::uint64_t count = 0;     // live blocks
   Reachability reachability = Reachability::NotAnalyzed;
+  // Blocks allocated while tracing was off, in a process whose tracing was started later (`heapsnap
+  // ctl start`): they have no stack, and are never a leak of a traced site (leak reports count them
+  // apart, and no gate counts them).
+  bool before_tracing = false;
 };
 
 // A reference cycle found by a collector: blocks that point at each other (a strongly connected

@@ -339,6 +339,7 @@ class SchemaReader {
       trace.size = unsigned_member<std::uint64_t>(item, path, "size");
       trace.count = unsigned_member<std::uint64_t>(item, path, "count");
       if (const Json* value = optional(item, "reachability")) trace.reachability = reachability(*value, path.member("reachability"));
+      if (const Json* value = optional(item, "before_tracing")) trace.before_tracing = boolean(*value, path.member("before_tracing"));
       return trace;
     };
     return objects(required(document, root, "traces"), root.member("traces"), read);

@@ -129,11 +129,13 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
   });
   out << ",\n";
   write_array(out, "traces", snapshot.traces, [](const Trace& trace) {
-    return OrderedJson{{"domain", trace.domain},
-                       {"traceback", static_cast<std::uint32_t>(trace.traceback)},
-                       {"size", trace.size},
-                       {"count", trace.count},
-                       {"reachability", kReachabilityNames[static_cast<std::size_t>(trace.reachability)]}};
+    OrderedJson item{{"domain", trace.domain},
+                     {"traceback", static_cast<std::uint32_t>(trace.traceback)},
+                     {"size", trace.size},
+                     {"count", trace.count},
+                     {"reachability", kReachabilityNames[static_cast<std::size_t>(trace.reachability)]}};
+    if (trace.before_tracing) item["before_tracing"] = true;
+    return item;
   });
   out << ",\n";
   write_array(out, "cycles", snapshot.cycles, [](const Cycle& cycle) {

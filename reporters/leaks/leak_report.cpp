@@ -55,6 +55,15 @@ LeakReport finish(const Snapshot& snapshot, std::string snapshot_path, std::opti
   }
   report.totals.sites = report.leaks.size();
   for (const LeakedCycles& cycles_of_shape : report.cycles) report.totals.cycles += cycles_of_shape.counted();
+  for (const Trace& trace : snapshot.traces) {
+    if (!trace.before_tracing) continue;
+    report.before_tracing.size += trace.size;
+    report.before_tracing.count += trace.count;
+    const bool unreachable = trace.reachability == Reachability::Direct || trace.reachability == Reachability::Indirect ||
+                             trace.reachability == Reachability::Cycle;
+    report.before_tracing.unreachable_size += unreachable ? trace.size : 0;
+    report.before_tracing.unreachable_count += unreachable ? trace.count : 0;
+  }
   report.gate = evaluate_gate(report.totals, thresholds, report.baseline_path.has_value());
   return report;
 }

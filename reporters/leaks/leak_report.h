@@ -35,6 +35,15 @@ struct BadFreeReport {
 inline constexpr std::string_view kLeakReportFormat = "heapsnap-leak-report";
 inline constexpr int kLeakReportVersion = 1;
 
+// Memory allocated while tracing was off, in a process whose tracing started later (Trace::before_tracing):
+// no gate counts it, since no site of the program's can be blamed; the report shows it apart.
+struct BeforeTracing {
+  std::uint64_t size = 0;
+  std::uint64_t count = 0;
+  std::uint64_t unreachable_size = 0;   // of which the leak analysis found unreachable
+  std::uint64_t unreachable_count = 0;
+};
+
 struct LeakReport {
   std::string snapshot_path;
   bool leak_analysis = false;                // false: every live block counted as leaked
@@ -46,6 +55,7 @@ struct LeakReport {
                                              // baseline only the shapes that have more cycles than in it
   std::vector<BadFreeReport> free_errors;     // every bad free of the snapshot (a baseline does not excuse them)
   LeakTotals totals;                         // sums over `leaks`, `cycles` and `free_errors`
+  BeforeTracing before_tracing;              // not in `totals`, not gated
   GateResult gate;
   AppliedSuppressions suppressions;          // --suppressions: the rules and what each took out of the
                                              // snapshot (not the baseline) before the leaks were counted

@@ -101,6 +101,11 @@ void LeakReportTextReporter::render_leaks(std::ostream& out) const {
     if (const std::optional<std::string> warning = incomplete_verdict_warning(*report_.thread_stop)) out << "Note: " << *warning << "\n";
   }
   if (report_.baseline_path) out << "Baseline: " << *report_.baseline_path << " (only growth since it counts)\n";
+  if (const BeforeTracing& before = report_.before_tracing; before.count > 0) {
+    out << "Allocated before tracing started: " << format_size(before.size) << " in " << blocks(before.count);
+    if (report_.leak_analysis) out << ", of which " << format_size(before.unreachable_size) << " in " << blocks(before.unreachable_count) << " unreachable";
+    out << " (no stack: not counted by the gate)\n";
+  }
   // Bad frees first: each is a bug in the program, whatever the leaks are.
   for (std::size_t i = 0; i < report_.free_errors.size(); ++i) {
     const BadFreeReport& error = report_.free_errors[i];

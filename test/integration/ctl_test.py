@@ -71,6 +71,18 @@ class Ctl(HeapsnapTestCase):
                     if any(snapshot["frames"][f]["function"].endswith("remember") or "remember(" in snapshot["frames"][f]["function"]
                            for f in snapshot["tracebacks"][trace["traceback"]]["frames"][:1]))
         self.assertEqual(cache, 4 * 20 * 256)
+        # What the three dormant phases kept is one site of its own, at least their 60 cache entries.
+        before = [trace for trace in snapshot["traces"] if trace.get("before_tracing")]
+        self.assertEqual(len({trace["traceback"] for trace in before}), 1)
+        frames = snapshot["tracebacks"][before[0]["traceback"]]["frames"]
+        self.assertEqual([snapshot["frames"][f]["filename"] for f in frames], ["<allocated before tracing started>"])
+        self.assertGreaterEqual(sum(trace["size"] for trace in before), 3 * 20 * 256)
+        # The leak report counts it apart, and no gate counts it.
+        report = json.loads(self.check("mid.json", "--format", "json").stdout)
+        self.assertGreaterEqual(report["before_tracing"]["size"], 3 * 20 * 256)
+        self.assertEqual(report["totals"]["count"], 0)  # the service keeps everything reachable
+        self.assertTrue(report["gate"]["passed"])
+        self.assertIn(b"Allocated before tracing started: ", self.check("mid.json").stdout)
         again = self.ctl(pid, "snapshot", "-o", "mid.json")
         self.assertEqual(again.returncode, 2)  # an existing file is refused before anything is asked
 

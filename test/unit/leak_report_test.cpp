@@ -263,3 +263,33 @@ TEST_CASE("the leak report as text with a baseline, and a limited number of site
   CHECK_THAT(text, !Catch::Contains("#3:"));
   CHECK_THAT(text, Catch::EndsWith("... and 1 more site (--format json lists all)\n"));
 }
+
+TEST_CASE("memory allocated before tracing started is counted apart and never gated", "[leaks]") {
+  Snapshot snapshot = analysed();
+  const Traceback before = stack({frame("<allocated before tracing started>", 0)});
+  snapshot = SnapshotBuilder()
+                 .leak_analysis(true)
+                 .add(0, 1024, kWidget, 1, Reachability::Direct)
+                 .add(0, 300, before, 3, Reachability::Direct)
+                 .add(0, 700, before, 7, Reachability::Reachable)
+                 .build();
+  for (Trace& trace : snapshot.traces) trace.before_tracing = snapshot.tracebacks[static_cast<std::uint32_t>(trace.traceback)] == before;
+  const LeakReport report = build_leak_report(snapshot, "run.json", thresholds(1024, 1));
+  CHECK(report.gate.passed);  // the widget's block only: 1024 bytes, 1 block
+  CHECK(report.totals.count == 1);
+  REQUIRE(report.leaks.size() == 1);
+  CHECK(report.leaks[0].traceback == kWidget);
+  CHECK(report.before_tracing.size == 1000);
+  CHECK(report.before_tracing.count == 10);
+  CHECK(report.before_tracing.unreachable_size == 300);
+  CHECK(report.before_tracing.unreachable_count == 3);
+
+  std::ostringstream json_text;
+  LeakReportJsonReporter(report).render(json_text);
+  const auto json = nlohmann::json::parse(json_text.str());
+  CHECK(json["before_tracing"]["unreachable_count"] == 3);
+  CHECK(json["totals"]["count"] == 1);
+  const std::string text = render(LeakReportTextReporter(report));
+  CHECK(text.find("Allocated before tracing started: 1000 B in 10 blocks, of which 300 B in 3 blocks unreachable "
+                  "(no stack: not counted by the gate)") != std::string::npos);
+}

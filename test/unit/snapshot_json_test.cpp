@@ -59,6 +59,7 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
     CHECK(a.traces[i].size == b.traces[i].size);
     CHECK(a.traces[i].count == b.traces[i].count);
     CHECK(a.traces[i].reachability == b.traces[i].reachability);
+    CHECK(a.traces[i].before_tracing == b.traces[i].before_tracing);
   }
   REQUIRE(a.cycles.size() == b.cycles.size());
   for (std::size_t i = 0; i < a.cycles.size(); ++i) {
@@ -98,6 +99,14 @@ TEST_CASE("a snapshot survives a JSON round trip in every field", "[snapshot_jso
 
   std::istringstream in(text);
   require_identical(original, read_snapshot_json(in, "stream"));
+}
+
+TEST_CASE("a trace of memory allocated before tracing started round-trips", "[snapshot_json]") {
+  Snapshot original = full_snapshot();
+  original.traces.back().before_tracing = true;
+  const std::string text = to_json(original);
+  CHECK(text.find("\"before_tracing\":true") != std::string::npos);
+  require_identical(original, parse_snapshot_json(text, "memory"));
 }
 
 TEST_CASE("an empty snapshot round-trips", "[snapshot_json]") {
