@@ -17,6 +17,7 @@
 #include <string>
 
 #include "preload/environment.h"
+#include "preload/runtime.h"
 #include "runtime/recursion_guard.h"
 
 namespace heapsnap {
@@ -27,11 +28,6 @@ std::atomic<int> g_listener{-1};
 ino_t g_listener_inode = 0;
 std::atomic<pid_t> g_owner{0};  // the process whose socket file g_listener is bound to
 std::string* g_path = nullptr;   // heapsnap's own memory (made under a RecursionGuard)
-
-void say(const std::string& message) noexcept {
-  const std::string line = "heapsnap: " + message + "\n";
-  [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-}
 
 // A descriptor number away from the program's: the program numbers its own as if heapsnap were not here.
 int move_high(int fd) noexcept {

@@ -36,11 +36,6 @@ bool g_write_at_exit = false;
 bool g_analyze_leaks = true;
 bool g_reachable_cycles = false;
 
-void say(const std::string& message) noexcept {
-  const std::string line = "heapsnap: " + message + "\n";
-  [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-}
-
 // The whole number in the environment variable `name`; `fallback` when it is unset, and also (with
 // a warning naming what was expected) when it is not a number in [min, max].
 std::uint64_t number_from_environment(const char* name, std::uint64_t min, std::uint64_t max, std::uint64_t fallback,
@@ -326,6 +321,11 @@ SnapshotServiceConfig service_config() noexcept {
 }
 
 }  // namespace
+
+void say(const std::string& message) noexcept {
+  const std::string line = "heapsnap: " + message + "\n";
+  [[maybe_unused]] ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+}
 
 void write_snapshot_at_immediate_exit() noexcept {
   // Not in a vfork child (it shares its parent's heap), and not when this thread was interrupted inside

@@ -2,6 +2,8 @@
 // The in-process runtime of libheapsnap_preload.so: configuration from the environment (the variables
 // of preload/environment.h, set by `heapsnap run`), fork handling, and the snapshot written at exit.
 
+#include <string>
+
 #include "runtime/snapshot_builder.h"
 
 namespace heapsnap {
@@ -11,6 +13,9 @@ namespace heapsnap {
 // collector when it is linked in.
 using ExitLeakAnalysis = LeakFindings (*)(bool reachable_cycles);
 void set_exit_leak_analysis(ExitLeakAnalysis analysis) noexcept;
+
+// "heapsnap: MESSAGE" on the program's standard error, written at once (no stdio buffer, no lock).
+void say(const std::string& message) noexcept;
 
 // For a program ending through _exit or _Exit, which run no destructor: writes the exit snapshot
 // first (reason "_exit"), unless this is a vfork child or the calling thread was inside heapsnap.

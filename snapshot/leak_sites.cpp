@@ -59,10 +59,8 @@ std::string_view leak_kind_name(LeakKind kind) {
   return "unknown";
 }
 
-std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace) {
-  if (trace.before_tracing) return std::nullopt;  // no site of the program's to blame: counted apart
-  if (!snapshot.leak_analysis) return LeakKind::Allocated;
-  switch (trace.reachability) {
+std::optional<LeakKind> leak_kind_of(Reachability reachability) {
+  switch (reachability) {
     case Reachability::Direct: return LeakKind::Direct;
     case Reachability::Indirect: return LeakKind::Indirect;
     case Reachability::Cycle: return LeakKind::Cycle;
@@ -70,6 +68,12 @@ std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace) 
     case Reachability::Reachable: return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace) {
+  if (trace.before_tracing) return std::nullopt;  // no site of the program's to blame: counted apart
+  if (!snapshot.leak_analysis) return LeakKind::Allocated;
+  return leak_kind_of(trace.reachability);
 }
 
 std::vector<LeakSite> collect_leak_sites(const Snapshot& snapshot) {

@@ -32,6 +32,10 @@ struct LeakSite {
   std::optional<LeakAmount> baseline;  // only when compared to a baseline: its leak at this traceback
 };
 
+// The leak kind an analysed block of this reachability is, or nullopt when it is reachable (or was not
+// analysed).
+std::optional<LeakKind> leak_kind_of(Reachability reachability);
+
 // The leak kind of `trace`, or nullopt when it is not a leak (nor is memory allocated before tracing
 // started: Trace::before_tracing).
 std::optional<LeakKind> leak_kind(const Snapshot& snapshot, const Trace& trace);

@@ -59,8 +59,7 @@ LeakReport finish(const Snapshot& snapshot, std::string snapshot_path, std::opti
     if (!trace.before_tracing) continue;
     report.before_tracing.size += trace.size;
     report.before_tracing.count += trace.count;
-    const bool unreachable = trace.reachability == Reachability::Direct || trace.reachability == Reachability::Indirect ||
-                             trace.reachability == Reachability::Cycle;
+    const bool unreachable = leak_kind_of(trace.reachability).has_value();
     report.before_tracing.unreachable_size += unreachable ? trace.size : 0;
     report.before_tracing.unreachable_count += unreachable ? trace.count : 0;
   }
