@@ -70,10 +70,12 @@ BlockInfo find_block(const void* p) noexcept;
 // the start of a live block.
 bool retag(void* p, SiteTag site, std::size_t requested) noexcept;
 
-// True when `p` lies in one of the allocator's segments: the heap is handed out in kSegmentSize units
-// (allocator/config.h) aligned to that size, huge blocks included. O(1), safe for any address: how a
-// conservative scan tells heap memory from everything else without walking the heap.
-bool in_heap_segment(const void* p) noexcept;
+// The end of the allocator's segment that holds `p`, or 0 when `p` lies in none. The heap is handed out
+// in segments aligned to kSegmentSize (allocator/config.h); a huge block's mapping ends inside its last
+// kSegmentSize unit, and the rest of that unit is other mappings' (a library's data, a stack). O(1),
+// safe for any address: how a conservative scan tells heap memory from everything else.
+std::uintptr_t heap_segment_end(const void* p) noexcept;
+inline bool in_heap_segment(const void* p) noexcept { return heap_segment_end(p) != 0; }
 
 // Bytes usable in the block starting at `p`, 0 for anything else.
 std::size_t usable_size(const void* p) noexcept;

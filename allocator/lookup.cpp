@@ -21,7 +21,13 @@ Page* live_small_block(Segment* segment, const void* p, std::uint32_t& index_out
 
 }  // namespace
 
-bool in_heap_segment(const void* p) noexcept { return segment_of(p) != nullptr; }
+std::uintptr_t heap_segment_end(const void* p) noexcept {
+  const Segment* segment = segment_of(p);
+  if (segment == nullptr) return 0;
+  const auto base = reinterpret_cast<std::uintptr_t>(segment);
+  const std::uintptr_t end = base + (segment->kind == SegmentKind::Huge ? segment->mapping_size : kSegmentSize);
+  return reinterpret_cast<std::uintptr_t>(p) < end ? end : 0;
+}
 
 BlockInfo find_block(const void* p) noexcept {
   Segment* segment = segment_of(p);

@@ -82,13 +82,15 @@ std::vector<Span> normalized(std::vector<Span> spans) {
 template <typename Visit>
 void for_each_uncovered(Span span, const std::vector<Span>& excluded, Visit&& visit) {
   auto emit_outside_segments = [&](std::uintptr_t start, std::uintptr_t end) {
-    // Segments are kSegmentSize-aligned and registered unit by unit (huge ones too).
+    // Segments are kSegmentSize-aligned, so a unit holds heap memory from its start on, if at all: all
+    // of it, or (a huge block's last unit) up to where the mapping ends.
     std::uintptr_t piece = start;
     for (std::uintptr_t unit = start & ~(alloc::kSegmentSize - 1); unit < end; unit += alloc::kSegmentSize) {
-      if (!alloc::in_heap_segment(reinterpret_cast<const void*>(unit))) continue;
+      const std::uintptr_t heap_end = alloc::heap_segment_end(reinterpret_cast<const void*>(unit));
+      if (heap_end == 0) continue;
       const std::uintptr_t unit_start = std::max(unit, start);
       if (piece < unit_start) visit(Span{piece, unit_start});
-      piece = std::min(unit + alloc::kSegmentSize, end);
+      piece = std::max(piece, std::min({unit + alloc::kSegmentSize, heap_end, end}));
     }
     if (piece < end) visit(Span{piece, end});
   };

@@ -88,6 +88,23 @@ TEST_CASE("interior pointers resolve to their block in O(1), small and huge") {
   }
 }
 
+TEST_CASE("a segment's extent is exact: a huge block's mapping ends inside its last unit, the rest is not ours") {
+  for (std::size_t size : {std::size_t{300000}, kSegmentSize + kSegmentSize / 4}) {
+    auto* p = static_cast<std::byte*>(allocate(size, 16, site(11)));
+    const auto end = reinterpret_cast<std::uintptr_t>(p) + usable_size(p);  // the mapping's end
+    REQUIRE(end % kSegmentSize != 0);
+    CHECK(heap_segment_end(p) == end);
+    CHECK(heap_segment_end(reinterpret_cast<const void*>(end - 1)) == end);
+    CHECK_FALSE(in_heap_segment(reinterpret_cast<const void*>(end)));
+    CHECK_FALSE(in_heap_segment(reinterpret_cast<const void*>((end | (kSegmentSize - 1)))));  // the unit's last byte
+    deallocate(p);
+  }
+  void* small = allocate(64, 16, site(11));
+  const auto unit = reinterpret_cast<std::uintptr_t>(small) & ~(kSegmentSize - 1);
+  CHECK(heap_segment_end(small) == unit + kSegmentSize);
+  deallocate(small);
+}
+
 TEST_CASE("pointers that are not ours are answered as such") {
   int on_stack = 0;
   static int in_data = 0;

@@ -4,11 +4,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "allocator/allocator.h"
+#include "allocator/config.h"
 #include "allocator/os.h"
 #include "collector/memory_map.h"
 #include "collector/root_set.h"
@@ -48,6 +52,26 @@ TEST_CASE("globals registered as heapsnap's bookkeeping are left out of the modu
   CHECK(roots_cover(roots, &g_bookkeeping_table[511]));
   CHECK(roots_cover(roots, &g_bookkeeping_table[1536]));
   CHECK(roots_cover(roots, &ordinary_global));
+}
+
+TEST_CASE("memory mapped right after a huge block, in the block's last segment unit, is scanned") {
+  // A huge block's mapping is segment-aligned but ends where its size does; the kernel hands the rest
+  // of that unit to the next mapping, which may be a library's data (where stdout's buffer pointer is).
+  const std::size_t size = heapsnap::alloc::kSegmentSize + heapsnap::alloc::kSegmentSize / 4;
+  void* huge = heapsnap::alloc::allocate(size, 16, heapsnap::alloc::SiteTag::FirstTraced);
+  REQUIRE(huge != nullptr);
+  const auto end = reinterpret_cast<std::uintptr_t>(huge) + heapsnap::alloc::usable_size(huge);
+  REQUIRE(end % heapsnap::alloc::kSegmentSize != 0);
+  void* neighbour = mmap(reinterpret_cast<void*>(end), 4096, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  REQUIRE(neighbour == reinterpret_cast<void*>(end));  // the allocator gave the unit's tail back
+  std::memset(neighbour, 0x5a, 4096);                    // resident
+  const auto roots = gather();
+  CHECK(roots_cover(roots, neighbour));
+  CHECK(roots_cover(roots, static_cast<char*>(neighbour) + 4095));
+  CHECK_FALSE(roots_cover(roots, huge));
+  munmap(neighbour, 4096);
+  heapsnap::alloc::deallocate(huge);
 }
 
 TEST_CASE("/proc/self/maps lines parse, names with spaces and deleted files included") {
