@@ -43,7 +43,7 @@ BlockInfo find_block(const void* p) noexcept {
 }
 
 BadFree diagnose_bad_free(const void* p) noexcept {
-  Segment* segment = segment_of(p);
+  Segment* segment = heap_segment_end(p) != 0 ? segment_of(p) : nullptr;
   if (segment == nullptr) return {};  // also a huge block freed twice: its mapping is gone
   if (segment->kind == SegmentKind::Huge) {
     return {p == segment->huge_block ? BadFreeKind::DoubleFree : BadFreeKind::InvalidPointer, SiteTag::Free};

@@ -97,6 +97,8 @@ TEST_CASE("a segment's extent is exact: a huge block's mapping ends inside its l
     CHECK(heap_segment_end(reinterpret_cast<const void*>(end - 1)) == end);
     CHECK_FALSE(in_heap_segment(reinterpret_cast<const void*>(end)));
     CHECK_FALSE(in_heap_segment(reinterpret_cast<const void*>((end | (kSegmentSize - 1)))));  // the unit's last byte
+    CHECK(diagnose_bad_free(reinterpret_cast<const void*>(end + 64)).kind == BadFreeKind::NotOurs);
+    CHECK(diagnose_bad_free(p + 64).kind == BadFreeKind::InvalidPointer);
     deallocate(p);
   }
   void* small = allocate(64, 16, site(11));
