@@ -2,15 +2,8 @@
 // that runs with heapsnap loaded (`heapsnap run --dormant`, or any `heapsnap run --control`) through
 // its control socket (preload/control_server.h).
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -18,73 +11,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/control_client.h"
 #include "cli/exit_codes.h"
-#include "preload/environment.h"
 
 namespace heapsnap::cli {
 namespace {
-
-// A failure that is not the command line's: the process, its socket, its answer. Status 1.
-class ControlError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-bool process_exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
-
-// Another user's process: its socket is in that user's private directory, which this user cannot
-// reach, and it would refuse the connection anyway (SO_PEERCRED).
-bool belongs_to_another_user(pid_t pid) {
-  struct stat info {};
-  return getuid() != 0 && stat(("/proc/" + std::to_string(pid)).c_str(), &info) == 0 && info.st_uid != getuid();
-}
-
-// Sends one request line and returns the answer line, without its newline.
-std::string ask(pid_t pid, const std::string& request, int timeout_ms) {
-  const std::string path = environment::control_socket_path(pid);
-  if (!process_exists(pid)) {
-    if (std::filesystem::is_socket(path)) std::filesystem::remove(path);  // a dead process's: clean it up
-    throw ControlError("process " + std::to_string(pid) + " is not running");
-  }
-  if (belongs_to_another_user(pid))
-    throw ControlError("permission denied: process " + std::to_string(pid) + " belongs to another user");
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) throw ControlError("the control socket's path is too long: " + path);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw ControlError(std::string("cannot make a socket: ") + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    const int error = errno;
-    if (error == ENOENT || error == ECONNREFUSED)
-      throw ControlError("process " + std::to_string(pid) + " is not running heapsnap with a control socket (no " + path +
-                         "; start it with `heapsnap run --dormant` or `heapsnap run --control`)");
-    if (error == EACCES || error == EPERM)
-      throw ControlError("permission denied: process " + std::to_string(pid) + "'s control socket belongs to another user");
-    throw ControlError("cannot connect to " + path + ": " + std::strerror(error));
-  }
-  const std::string line = request + "\n";
-  if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
-    throw ControlError("process " + std::to_string(pid) + " closed its control socket");
-  std::string answer;
-  char buffer[4096];
-  while (answer.find('\n') == std::string::npos) {
-    pollfd ready{fd, POLLIN, 0};
-    const int polled = poll(&ready, 1, timeout_ms);
-    if (polled == 0) throw ControlError("process " + std::to_string(pid) + " did not answer within " + std::to_string(timeout_ms / 1000) + " s");
-    if (polled < 0 && errno == EINTR) continue;
-    const ssize_t got = read(fd, buffer, sizeof buffer);
-    if (got <= 0) throw ControlError("process " + std::to_string(pid) + " ended before it answered");
-    answer.append(buffer, static_cast<std::size_t>(got));
-  }
-  answer.resize(answer.find('\n'));
-  if (answer.starts_with("error: ")) throw ControlError("process " + std::to_string(pid) + ": " + answer.substr(7));
-  return answer;
-}
 
 class CtlCommand final : public Command {
  public:

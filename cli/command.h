@@ -45,5 +45,6 @@ std::unique_ptr<Command> make_export_command();
 std::unique_ptr<Command> make_trend_command();
 std::unique_ptr<Command> make_symbolize_command();
 std::unique_ptr<Command> make_ctl_command();
+std::unique_ptr<Command> make_top_command();
 
 }  // namespace heapsnap::cli

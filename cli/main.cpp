@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   commands.push_back(heapsnap::cli::make_trend_command());
   commands.push_back(heapsnap::cli::make_symbolize_command());
   commands.push_back(heapsnap::cli::make_ctl_command());
+  commands.push_back(heapsnap::cli::make_top_command());
 
   CLI::App app{"heapsnap: memory allocation and leak profiler for native C/C++ programs", "heapsnap"};
   app.set_version_flag("--version", "heapsnap " HEAPSNAP_VERSION);

@@ -20,9 +20,11 @@ OfflineSymbolizer& local_symbolizer() {
 
 }  // namespace
 
+void name_frames_locally(Snapshot& snapshot) { local_symbolizer().name_frames(snapshot); }
+
 Snapshot read_snapshot(const std::string& path) {
   Snapshot snapshot = load_snapshot(path);
-  local_symbolizer().name_frames(snapshot);
+  name_frames_locally(snapshot);
   return snapshot;
 }
 

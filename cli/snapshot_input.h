@@ -12,6 +12,9 @@
 
 namespace heapsnap::cli {
 
+// Names the frames that recorded only a module build-id and offset, from this machine's debug files.
+void name_frames_locally(Snapshot& snapshot);
+
 // load_snapshot, then local symbolization. Throws SnapshotError as load_snapshot does.
 Snapshot read_snapshot(const std::string& path);
 

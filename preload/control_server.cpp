@@ -79,6 +79,11 @@ std::string handle(const std::string& request) {
     const std::string problem = g_handlers.snapshot(path, leaks);
     return problem.empty() ? "ok " + path : "error: " + problem;
   }
+  if (request == "live") {
+    std::string payload;
+    if (!g_handlers.live_sites(payload)) return "error: " + payload;
+    return "ok " + std::to_string(payload.size()) + "\n" + payload;
+  }
   return "error: unknown request";
 }
 

@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "allocator/allocator.h"
@@ -229,9 +230,27 @@ std::string snapshot(const std::string& path, bool leaks) {
   }
 }
 
+bool live_sites(std::string& out) {
+  if (!is_tracing()) {
+    out = "tracing is not started (heapsnap ctl PID start)";
+    return false;
+  }
+  RecursionGuard guard;
+  try {
+    std::ostringstream bytes;
+    write_snapshot_cbor(build_snapshot("live", nullptr, LiveBlockSource::SiteCounters), bytes);
+    out = std::move(bytes).str();
+    return true;
+  } catch (const std::exception& e) {
+    out = e.what();
+    return false;
+  }
+}
+
 }  // namespace control
 
-constexpr ControlHandlers kControlHandlers{control::status, control::start, control::stop, control::snapshot};
+constexpr ControlHandlers kControlHandlers{control::status, control::start, control::stop, control::snapshot,
+                                           control::live_sites};
 
 
 void after_fork_in_child() noexcept {

@@ -16,7 +16,9 @@ SOCKETS = Path(os.environ["XDG_RUNTIME_DIR"]) / "heapsnap" if os.environ.get("XD
     else Path(f"/tmp/heapsnap-{os.getuid()}")
 
 
-class Ctl(HeapsnapTestCase):
+class ServiceTestCase(HeapsnapTestCase):
+    """The service sample under heapsnap, fed one phase at a time, and `heapsnap ctl` on it."""
+
     def start_service(self, *options, output="exit.json", environment=None):
         """The service sample reading one phase per line of its standard input, under heapsnap."""
         service = subprocess.Popen([HEAPSNAP, "run", "--quiet", "-o", str(self.dir / output), *options, "--",
@@ -42,6 +44,8 @@ class Ctl(HeapsnapTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return json.loads(result.stdout)
 
+
+class Ctl(ServiceTestCase):
     def test_a_dormant_service_is_started_snapshotted_and_stopped_from_outside(self):
         service, pid = self.start_service("--dormant")
         socket_path = SOCKETS / f"{pid}.sock"
