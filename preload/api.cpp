@@ -66,7 +66,7 @@ int track(DomainId domain, std::uintptr_t address, std::size_t size) noexcept {
   const alloc::SiteTag site = tracing::site_for_allocation(1, size);
   tracing::account_freed(to_block_info(untrack_block(domain, address)), tracing::BlockOrigin::OtherDomain);
   if (!track_block(domain, address, size, site)) return -1;
-  tracing::account_allocated(site, size, tracing::BlockOrigin::OtherDomain);
+  tracing::account_allocated(site, size, nullptr, tracing::BlockOrigin::OtherDomain);
   return 0;
 }
 

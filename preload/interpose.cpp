@@ -27,7 +27,7 @@ constexpr std::uint32_t kOwnFrames = 1;
 }
 
 [[gnu::always_inline]] inline void* accounted(void* p, SiteTag site, std::size_t size) noexcept {
-  if (p != nullptr) tracing::account_allocated(site, size);
+  if (p != nullptr) tracing::account_allocated(site, size, p);
   return p;
 }
 

@@ -18,7 +18,7 @@ class ArenaResource final : public std::pmr::memory_resource {
     const alloc::SiteTag site = tracing::site_for_allocation(kOwnFrames, bytes);
     void* p = alloc::allocate(bytes, alignment, site);
     if (p == nullptr) throw std::bad_alloc();
-    tracing::account_allocated(site, bytes);
+    tracing::account_allocated(site, bytes, p);
     return p;
   }
   void do_deallocate(void* p, std::size_t, std::size_t) override { tracing::account_freed(alloc::deallocate(p)); }

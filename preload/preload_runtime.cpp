@@ -23,6 +23,7 @@
 #include "preload/runtime.h"
 #include "runtime/domain_tracker.h"
 #include "runtime/recursion_guard.h"
+#include "runtime/site_counters.h"
 #include "runtime/snapshot_service.h"
 #include "runtime/stack_capture.h"
 #include "runtime/trace_table.h"
@@ -258,6 +259,7 @@ void after_fork_in_child() noexcept {
   g_final_snapshot_started.store(false);  // the child's own last snapshot is still to come
   after_fork_in_parent();
   alloc::after_fork_in_child();
+  site_counters::after_fork_in_child();
   if (!g_follow_children) {
     g_write_at_exit = false;
     stop_tracing_in_child();

@@ -1,6 +1,7 @@
 #include "runtime/site_counters.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <atomic>
 
@@ -15,8 +16,11 @@ constexpr std::uint32_t kFirstSite = static_cast<std::uint32_t>(alloc::SiteTag::
 
 // One writer per table (its thread): updates are a relaxed load and store, not a read-modify-write.
 struct Counter {
-  std::atomic<std::int64_t> bytes{0};
+  std::atomic<std::int64_t> bytes{0};  // live
   std::atomic<std::int64_t> blocks{0};
+  std::atomic<std::uint64_t> allocated{0};  // since tracing started
+  std::atomic<std::uint64_t> calls{0};
+  std::atomic<std::uint64_t> temporary{0};
 };
 struct Leaf {
   Counter sites[kLeafSites];
@@ -24,6 +28,7 @@ struct Leaf {
 struct ThreadTable {
   std::atomic<Leaf*> leaves[kLeaves];
   std::atomic<std::uint64_t> calls{0};
+  const void* last_allocation = nullptr;  // this thread's last traced allocation, until freed
   ThreadTraced traced;
   std::atomic<bool> in_use{true};
   ThreadTable* next = nullptr;  // registry link, set once before publication
@@ -103,17 +108,52 @@ T* map_zeroed() noexcept {
   return &leaf->sites[index % kLeafSites];
 }
 
-void add(alloc::SiteTag site, std::int64_t bytes, std::int64_t blocks) noexcept {
-  if (Counter* counter = counter_for(site)) {
-    counter->bytes.store(counter->bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
-    counter->blocks.store(counter->blocks.load(std::memory_order_relaxed) + blocks, std::memory_order_relaxed);
-  }
+template <typename T>
+[[gnu::always_inline]] inline void bump(std::atomic<T>& counter, T by) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+// The per-site live totals at the last peak view: dense by site index, in heapsnap's own memory.
+struct PeakSlot {
+  std::int64_t bytes;
+  std::int64_t blocks;
+};
+PeakSlot* g_peak_slots = nullptr;  // kMaxSites slots, mapped on the first capture (untouched pages cost nothing)
+std::uint32_t g_peak_used = 0;     // slots the view fills
+std::int64_t g_peak_total = 0;
+std::atomic<bool> g_peak_busy{false};  // a capture or a copy under way
+
+// The highest leaf of any table, plus one: how far the dense sums go.
+std::uint32_t leaves_in_use() noexcept {
+  std::uint32_t used = 0;
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next)
+    for (std::uint32_t l = used; l < kLeaves; ++l)
+      if (table->leaves[l].load(std::memory_order_acquire) != nullptr) used = l + 1;
+  return used;
 }
 
 }  // namespace
 
-void allocated(alloc::SiteTag site, std::int64_t bytes) noexcept { add(site, bytes, 1); }
-void freed(alloc::SiteTag site, std::int64_t bytes) noexcept { add(site, -bytes, -1); }
+void allocated(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept {
+  if (Counter* counter = counter_for(site)) [[likely]] {
+    bump(counter->bytes, bytes);
+    bump(counter->blocks, std::int64_t{1});
+    bump(counter->allocated, static_cast<std::uint64_t>(bytes));
+    bump(counter->calls, std::uint64_t{1});
+    tl_table->last_allocation = address;  // counter_for made the table
+  }
+}
+
+void freed(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept {
+  if (Counter* counter = counter_for(site)) [[likely]] {
+    bump(counter->bytes, -bytes);
+    bump(counter->blocks, std::int64_t{-1});
+    if (tl_table->last_allocation == address) {
+      bump(counter->temporary, std::uint64_t{1});
+      tl_table->last_allocation = nullptr;
+    }
+  }
+}
 
 void count_call() noexcept {
   ThreadTable* table = own_table();
@@ -160,6 +200,83 @@ bool live_by_site(std::vector<SiteTotal>& out) {
   return true;
 }
 
+bool activity_by_site(std::vector<SiteActivity>& out) {
+  if (g_overflow.load(std::memory_order_relaxed)) return false;
+  std::vector<SiteActivity> sums;
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
+    for (std::uint32_t l = 0; l < kLeaves; ++l) {
+      const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
+      if (leaf == nullptr) continue;
+      if (sums.size() < std::size_t{l + 1} * kLeafSites) sums.resize(std::size_t{l + 1} * kLeafSites, SiteActivity{});
+      for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+        SiteActivity& sum = sums[std::size_t{l} * kLeafSites + s];
+        sum.calls += leaf->sites[s].calls.load(std::memory_order_relaxed);
+        sum.allocated_bytes += leaf->sites[s].allocated.load(std::memory_order_relaxed);
+        sum.temporary += leaf->sites[s].temporary.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < sums.size(); ++i) {
+    if (sums[i].calls == 0) continue;
+    sums[i].site = static_cast<alloc::SiteTag>(static_cast<std::uint32_t>(i) + kFirstSite);
+    out.push_back(sums[i]);
+  }
+  return true;
+}
+
+void capture_peak_view() noexcept {
+  if (g_peak_busy.exchange(true, std::memory_order_acquire)) return;  // another thread is at it
+  if (g_peak_slots == nullptr) g_peak_slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
+  if (g_peak_slots != nullptr) {
+    const std::uint32_t used = leaves_in_use() * kLeafSites;
+    for (std::uint32_t i = 0; i < used; ++i) g_peak_slots[i] = {0, 0};
+    for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
+      for (std::uint32_t l = 0; l * kLeafSites < used; ++l) {
+        const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
+        if (leaf == nullptr) continue;
+        for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+          g_peak_slots[l * kLeafSites + s].bytes += leaf->sites[s].bytes.load(std::memory_order_relaxed);
+          g_peak_slots[l * kLeafSites + s].blocks += leaf->sites[s].blocks.load(std::memory_order_relaxed);
+        }
+      }
+    }
+    std::int64_t total = 0;
+    for (std::uint32_t i = 0; i < used; ++i) total += g_peak_slots[i].bytes;
+    g_peak_used = used;
+    g_peak_total = total;
+  }
+  g_peak_busy.store(false, std::memory_order_release);
+}
+
+PeakView peak_view() {
+  PeakView view;
+  bool expected = false;
+  while (!g_peak_busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
+    expected = false;
+    sched_yield();
+  }
+  view.total = g_peak_total;
+  for (std::uint32_t i = 0; i < g_peak_used; ++i) {
+    if (g_peak_slots[i].blocks > 0 && g_peak_slots[i].bytes >= 0)
+      view.sites.push_back({static_cast<alloc::SiteTag>(i + kFirstSite), g_peak_slots[i].bytes, g_peak_slots[i].blocks});
+  }
+  g_peak_busy.store(false, std::memory_order_release);
+  return view;
+}
+
+void clear_peak_view() noexcept {
+  bool expected = false;
+  while (!g_peak_busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
+    expected = false;
+    sched_yield();
+  }
+  g_peak_used = 0;
+  g_peak_total = 0;
+  g_peak_busy.store(false, std::memory_order_release);
+}
+
+void after_fork_in_child() noexcept { g_peak_busy.store(false, std::memory_order_relaxed); }
+
 std::int64_t live_blocks() noexcept {
   std::int64_t blocks = 0;
   for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
@@ -190,10 +307,15 @@ void reset() noexcept {
       for (Counter& counter : leaf->sites) {
         counter.bytes.store(0, std::memory_order_relaxed);
         counter.blocks.store(0, std::memory_order_relaxed);
+        counter.allocated.store(0, std::memory_order_relaxed);
+        counter.calls.store(0, std::memory_order_relaxed);
+        counter.temporary.store(0, std::memory_order_relaxed);
       }
     }
+    table->last_allocation = nullptr;
   }
   g_overflow.store(false, std::memory_order_relaxed);
+  clear_peak_view();
 }
 
 }  // namespace heapsnap::site_counters

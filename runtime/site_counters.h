@@ -16,8 +16,12 @@
 
 namespace heapsnap::site_counters {
 
-void allocated(alloc::SiteTag site, std::int64_t bytes) noexcept;
-void freed(alloc::SiteTag site, std::int64_t bytes) noexcept;
+// A traced block of `bytes` at `address` was allocated at `site` / freed. Besides the live totals, a
+// site counts its allocations and the bytes they asked for since tracing started, and its temporary
+// allocations: blocks freed by the thread that allocated them before it allocated anything else
+// (heaptrack's definition; each thread remembers its last traced allocation).
+void allocated(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept;
+void freed(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept;
 // One call to an allocation function while tracing (traced or not: what heaptrack calls "calls").
 void count_call() noexcept;
 
@@ -43,6 +47,30 @@ struct SiteTotal {
 // tables' reach (more than kMaxSites sites): use the heap walk then.
 bool live_by_site(std::vector<SiteTotal>& out);
 std::uint64_t allocation_calls() noexcept;
+
+// What each site allocated since tracing started (the counters above), summed over every thread's
+// table: the sites with at least one allocation. False beyond the tables' reach, as live_by_site.
+struct SiteActivity {
+  alloc::SiteTag site;
+  std::uint64_t calls;
+  std::uint64_t allocated_bytes;
+  std::uint64_t temporary;
+};
+bool activity_by_site(std::vector<SiteActivity>& out);
+
+// The per-site live totals at the traced-memory peak (traced_memory.h calls capture_peak_view when
+// the peak passes the last view by a step): `total` is the sum of the view's sites. One capture runs
+// at a time; a capture that finds another under way is skipped.
+void capture_peak_view() noexcept;
+struct PeakView {
+  std::int64_t total = 0;
+  std::vector<SiteTotal> sites;
+};
+PeakView peak_view();
+// The view is forgotten (with reset(), and when the peak is reset).
+void clear_peak_view() noexcept;
+// In a forked child: a capture another thread had under way at the fork never ends there.
+void after_fork_in_child() noexcept;
 // Live traced blocks of heapsnap's arena, summed over every table: what a heap walk will find, less
 // the untraced blocks (an estimate for sizing, exact when nothing allocates meanwhile).
 std::int64_t live_blocks() noexcept;

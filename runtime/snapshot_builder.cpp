@@ -106,6 +106,34 @@ ProcessInfo current_process(const std::string& reason) {
   return info;
 }
 
+// What each site allocated since tracing started, and held in the peak view (site_counters.h), merged
+// as the traces are: sites that symbolize to one traceback are one. Not in sampling mode, where only
+// sampled allocations are seen: calls and temporaries would be counts of samples.
+template <typename TracebackOf>
+void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index) {
+  if (snapshot.sampling_rate != 0) return;
+  std::vector<site_counters::SiteActivity> activity;
+  if (!site_counters::activity_by_site(activity)) return;
+  const site_counters::PeakView view = site_counters::peak_view();
+  std::map<std::uint32_t, SiteActivity> by_traceback;
+  for (const site_counters::SiteActivity& site : activity) {
+    SiteActivity& entry = by_traceback[static_cast<std::uint32_t>(traceback_index(static_cast<std::uint32_t>(site.site)))];
+    entry.calls += site.calls;
+    entry.allocated_size += site.allocated_bytes;
+    entry.temporary += site.temporary;
+  }
+  for (const site_counters::SiteTotal& site : view.sites) {
+    SiteActivity& entry = by_traceback[static_cast<std::uint32_t>(traceback_index(static_cast<std::uint32_t>(site.site)))];
+    entry.peak_size += static_cast<std::uint64_t>(site.bytes);
+    entry.peak_count += static_cast<std::uint64_t>(site.blocks);
+  }
+  for (auto& [traceback, entry] : by_traceback) {
+    entry.traceback = TracebackIndex{traceback};
+    snapshot.activity.push_back(entry);
+  }
+  if (!view.sites.empty()) snapshot.peak_view = PeakView{static_cast<std::uint64_t>(std::max<std::int64_t>(view.total, 0))};
+}
+
 }  // namespace
 
 Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source,
@@ -185,6 +213,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     snapshot.traces[trace->second].size += static_cast<std::uint64_t>(std::llround(aggregate.size));
     snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }
+  add_activity(snapshot, traceback_index);
   if (findings != nullptr) {
     snapshot.thread_stop = findings->thread_stop;
     for (const BlockCycle& found : findings->cycles) {

@@ -15,6 +15,13 @@ alignas(64) std::atomic<std::int64_t> g_peak{0};
 alignas(64) std::atomic<std::uint64_t> g_epoch{1};  // a thread's headroom from an older epoch is void
 // Bytes of threads that could get no counter table (out of memory): counted here instead.
 alignas(64) std::atomic<std::int64_t> g_tableless{0};
+// The peak at which the next per-site view of the peak is taken (site_counters::capture_peak_view).
+alignas(64) std::atomic<std::int64_t> g_next_view{0};
+
+[[gnu::noinline]] void take_peak_view(std::int64_t peak) noexcept {
+  g_next_view.store(peak + std::max(kMinViewStep, peak / kViewStepDivisor), std::memory_order_relaxed);
+  site_counters::capture_peak_view();
+}
 
 // Takes `need` bytes from the pool, and a chunk more while the pool is well above that, so that
 // the next allocations of this thread need no shared write. Raises the peak by what the pool cannot
@@ -28,8 +35,9 @@ alignas(64) std::atomic<std::int64_t> g_tableless{0};
   if (before >= need) return 0;
   // A new peak, by as much as this allocation goes beyond it. The pool stays what it was: empty.
   const std::int64_t beyond = need - std::max<std::int64_t>(before, 0);
-  g_peak.fetch_add(beyond, std::memory_order_relaxed);
+  const std::int64_t peak = g_peak.fetch_add(beyond, std::memory_order_relaxed) + beyond;
   g_pool.fetch_add(beyond, std::memory_order_relaxed);
+  if (peak >= g_next_view.load(std::memory_order_relaxed)) [[unlikely]] take_peak_view(peak);
   return 0;
 }
 
@@ -80,6 +88,7 @@ void reset_peak() noexcept {
   const std::int64_t current = current_bytes();
   g_pool.store(0, std::memory_order_relaxed);
   g_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
+  take_peak_view(std::max<std::int64_t>(current, 0));  // now is the peak, until the total passes it
 }
 
 void reset() noexcept {
@@ -87,6 +96,7 @@ void reset() noexcept {
   g_tableless.store(0, std::memory_order_relaxed);
   g_pool.store(0, std::memory_order_relaxed);
   g_peak.store(0, std::memory_order_relaxed);
+  g_next_view.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace heapsnap::traced_memory

@@ -20,6 +20,14 @@ namespace heapsnap::traced_memory {
 inline constexpr std::int64_t kHeadroomChunk = 64 * 1024;
 inline constexpr std::int64_t kMaxThreadHeadroom = 4 * kHeadroomChunk;
 
+// Who held the memory at the peak: whenever the peak passes the last per-site view by a step, a new
+// view of every site's live bytes is taken (site_counters::capture_peak_view), on the allocating
+// thread. The step is max(kMinViewStep, peak / kViewStepDivisor): a view's total is within a step of
+// the peak (plus, with several threads, the headroom bound above), and a peak that grows to P takes
+// about kViewStepDivisor * ln(P / kMinViewStep) views in all.
+inline constexpr std::int64_t kMinViewStep = 64 * 1024;
+inline constexpr std::int64_t kViewStepDivisor = 64;
+
 // `bytes` > 0: traced blocks of that many bytes were allocated; < 0: freed.
 void add(std::int64_t bytes) noexcept;
 

@@ -63,14 +63,14 @@ double sample_weight(std::size_t size) noexcept {
   return intern_stack(stack);
 }
 
-void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin origin) noexcept {
+void account_allocated(alloc::SiteTag site, std::size_t requested, const void* address, BlockOrigin origin) noexcept {
   // The program's calls only: heapsnap's own allocations (building a snapshot) are Internal.
   if (site != alloc::SiteTag::Internal && origin == BlockOrigin::Arena && g_enabled.load(std::memory_order_relaxed)) {
     site_counters::count_call();
   }
   if (!is_traced(site)) return;
   const std::int64_t bytes = counted_bytes(requested);
-  if (origin == BlockOrigin::Arena) site_counters::allocated(site, bytes);
+  if (origin == BlockOrigin::Arena) site_counters::allocated(site, bytes, address);
   traced_memory::add(bytes);
 }
 
@@ -78,7 +78,7 @@ void account_freed(const alloc::BlockInfo& block, BlockOrigin origin) noexcept {
   if (!is_traced(block.site)) return;
   const std::int64_t bytes = counted_bytes(block.requested);
   traced_memory::add(-bytes);
-  if (origin == BlockOrigin::Arena) site_counters::freed(block.site, bytes);
+  if (origin == BlockOrigin::Arena) site_counters::freed(block.site, bytes, block.address);
 }
 
 Counters counters() noexcept {

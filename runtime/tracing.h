@@ -32,7 +32,9 @@ double sample_weight(std::size_t size) noexcept;
 // arena (BlockOrigin::Arena) are also counted per site (site_counters.h); blocks of other domains,
 // which snapshots list from the domain tracker, are not.
 enum class BlockOrigin { Arena, OtherDomain };
-void account_allocated(alloc::SiteTag site, std::size_t requested, BlockOrigin origin = BlockOrigin::Arena) noexcept;
+// `address`: the block's (it tells temporary allocations, site_counters.h).
+void account_allocated(alloc::SiteTag site, std::size_t requested, const void* address,
+                       BlockOrigin origin = BlockOrigin::Arena) noexcept;
 void account_freed(const alloc::BlockInfo& block, BlockOrigin origin = BlockOrigin::Arena) noexcept;
 
 struct Counters {

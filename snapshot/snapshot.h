@@ -106,8 +106,30 @@ struct ProcessInfo {
   std::int64_t unix_time_ms = 0;  // when it was taken
 };
 
+// What one allocation site did since tracing started, and what it held at the peak: heaptrack's and
+// memray's questions (which lines call the allocator most, which allocations are temporary, who held
+// the memory at the peak), in addition to `traces`, which hold tracemalloc's answer (live memory).
+// Blocks of heapsnap's allocator only: memory other domains track is not counted here.
+struct SiteActivity {
+  TracebackIndex traceback{};
+  std::uint64_t calls = 0;           // allocations at this site
+  std::uint64_t allocated_size = 0;  // bytes they asked for
+  std::uint64_t temporary = 0;       // of them, freed by their thread before it allocated again
+  std::uint64_t peak_size = 0;       // live bytes of the site in the peak view (PeakView)
+  std::uint64_t peak_count = 0;      // live blocks of the site in the peak view
+};
+
+// The moment the per-site peak figures were taken: when the traced total last passed the peak seen
+// before by a step (runtime/traced_memory.h), so `total` is within max(64 KiB, peak / 64) of the peak.
+struct PeakView {
+  std::uint64_t total = 0;  // bytes live in the view: the sum of the sites' peak_size
+};
+
 struct Snapshot {
   std::vector<Trace> traces;
+  std::vector<SiteActivity> activity;  // one per site with an allocation or a part of the peak; empty
+                                       // in files written before it was recorded
+  std::optional<PeakView> peak_view;   // absent when no view was taken
   std::vector<Traceback> tracebacks;  // indexed by TracebackIndex; each distinct stack once
   std::uint32_t traceback_limit = 0;  // frames captured per allocation
   std::uint64_t traced_current = 0;   // bytes traced when the snapshot was taken

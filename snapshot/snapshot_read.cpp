@@ -130,6 +130,14 @@ class SchemaReader {
     if (const Json* errors = optional(document, "free_errors")) {
       snapshot.free_errors = free_errors(*errors, root.member("free_errors"), snapshot.tracebacks.size());
     }
+    if (const Json* activity_value = optional(document, "activity")) {
+      snapshot.activity = activity(*activity_value, root.member("activity"), snapshot.tracebacks.size());
+    }
+    if (const Json* view = optional(document, "peak_view")) {
+      const JsonPath path = root.member("peak_view");
+      require_object(*view, path);
+      snapshot.peak_view = PeakView{unsigned_member<std::uint64_t>(*view, path, "total")};
+    }
     return snapshot;
   }
 
@@ -370,6 +378,23 @@ class SchemaReader {
     stop.threads_scanned = unsigned_member<std::uint64_t>(value, path, "threads_scanned");
     stop.threads_unscanned = unsigned_member<std::uint64_t>(value, path, "threads_unscanned");
     return stop;
+  }
+
+  std::vector<SiteActivity> activity(const Json& value, const JsonPath& path, std::size_t traceback_count) const {
+    const auto read = [&](const Json& item, const JsonPath& item_path) {
+      SiteActivity result;
+      result.traceback = traceback_reference(required(item, item_path, "traceback"), item_path.member("traceback"), traceback_count);
+      result.calls = unsigned_member<std::uint64_t>(item, item_path, "calls");
+      result.allocated_size = unsigned_member<std::uint64_t>(item, item_path, "allocated_size");
+      result.temporary = unsigned_member<std::uint64_t>(item, item_path, "temporary");
+      result.peak_size = unsigned_member<std::uint64_t>(item, item_path, "peak_size");
+      result.peak_count = unsigned_member<std::uint64_t>(item, item_path, "peak_count");
+      if (result.temporary > result.calls)
+        fail(item_path.member("temporary"), "more temporary allocations (" + std::to_string(result.temporary) +
+                                                ") than allocations (" + std::to_string(result.calls) + ")");
+      return result;
+    };
+    return objects(value, path, read);
   }
 
   std::vector<FreeError> free_errors(const Json& value, const JsonPath& path, std::size_t traceback_count) const {

@@ -82,6 +82,13 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
       }
     }
   }
+  for (std::size_t i = 0; i < snapshot.activity.size(); ++i) {
+    const auto index = static_cast<std::uint32_t>(snapshot.activity[i].traceback);
+    if (index >= snapshot.tracebacks.size()) {
+      throw SnapshotError(kOutputStreamName, "/activity/" + std::to_string(i) + "/traceback",
+                          "traceback " + std::to_string(index) + " does not exist");
+    }
+  }
   FrameTable frame_table;
   std::vector<std::vector<std::uint32_t>> traceback_frames;
   traceback_frames.reserve(snapshot.tracebacks.size());
@@ -156,6 +163,18 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                        {"bytes", cycle.bytes},
                        {"reachable", cycle.reachable}};
   });
+  if (!snapshot.activity.empty()) {  // optional: absent in files written before it was recorded
+    out << ",\n";
+    write_array(out, "activity", snapshot.activity, [](const SiteActivity& activity) {
+      return OrderedJson{{"traceback", static_cast<std::uint32_t>(activity.traceback)},
+                         {"calls", activity.calls},
+                         {"allocated_size", activity.allocated_size},
+                         {"temporary", activity.temporary},
+                         {"peak_size", activity.peak_size},
+                         {"peak_count", activity.peak_count}};
+    });
+  }
+  if (snapshot.peak_view) out << ",\n  \"peak_view\": " << dump(OrderedJson{{"total", snapshot.peak_view->total}});
   if (!snapshot.free_errors.empty()) {  // optional: absent in files of programs without bad frees
     out << ",\n";
     write_array(out, "free_errors", snapshot.free_errors, [](const FreeError& error) {
