@@ -44,4 +44,23 @@ void check_statistics_options(const StatisticsReportOptions& options) {
   }
 }
 
+void add_measure_option(CLI::App& app, Measure& measure) {
+  std::map<std::string, Measure> names;
+  for (Measure m : {Measure::Live, Measure::Allocated, Measure::Calls, Measure::Temporary, Measure::Peak})
+    names.emplace(std::string(measure_name(m)), m);
+  app.add_option("--sort", measure,
+                 "Rank groups by live bytes (live, default: tracemalloc's order), bytes allocated since tracing started "
+                 "(allocated), allocation calls (calls), temporary allocations (temporary) or bytes at the peak (peak)")
+      ->transform(CLI::CheckedTransformer(names))
+      ->option_text("live|allocated|calls|temporary|peak");
+}
+
+void check_measure(Measure measure, const StatisticsReportOptions& options, const Snapshot& snapshot, const std::string& path) {
+  if (measure == Measure::Live) return;
+  if (options.cumulative) throw UsageError("--cumulative counts live memory only: not with --sort " + std::string(measure_name(measure)));
+  if (snapshot.activity.empty() && !snapshot.traces.empty())
+    throw UsageError(path + ": the snapshot has no per-site allocation activity (written by an older heapsnap, or while "
+                            "sampling): --sort " + std::string(measure_name(measure)) + " needs it");
+}
+
 }  // namespace heapsnap::cli

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "reporters/report_options.h"
+#include "snapshot/site_statistics.h"
 #include "snapshot/statistics.h"
 
 namespace CLI {
@@ -23,5 +24,11 @@ void add_limit_option(CLI::App& app, std::size_t& limit);
 void add_statistics_options(CLI::App& app, StatisticsReportOptions& options);
 // Rejects --cumulative with --by traceback (UsageError), as tracemalloc does.
 void check_statistics_options(const StatisticsReportOptions& options);
+
+// --sort live|allocated|calls|temporary|peak: what stats and diff rank groups by.
+void add_measure_option(CLI::App& app, Measure& measure);
+// For a measure other than live: rejects --cumulative, and a snapshot without per-site activity
+// (written by an older heapsnap, or while sampling), naming its file (UsageError).
+void check_measure(Measure measure, const StatisticsReportOptions& options, const Snapshot& snapshot, const std::string& path);
 
 }  // namespace heapsnap::cli

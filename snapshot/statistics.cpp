@@ -30,6 +30,16 @@ Traceback single_frame_key(const Frame& frame, GroupBy group_by) {
   return Traceback{{frame_of_file(frame.filename)}, 1};
 }
 
+}  // namespace
+
+Traceback group_key(const Traceback& traceback, GroupBy group_by) {
+  const std::vector<Frame>& frames = analysed_frames(traceback);
+  if (group_by != GroupBy::Traceback) return single_frame_key(frames.front(), group_by);
+  return Traceback{frames, std::max<std::uint32_t>(traceback.total_nframe, static_cast<std::uint32_t>(frames.size()))};
+}
+
+namespace {
+
 void add(Groups& groups, Traceback key, const Totals& totals) {
   Totals& group = groups[std::move(key)];  // keeps the first key seen: its module/address are shown
   group.size += totals.size;
@@ -59,15 +69,10 @@ Groups group(const Snapshot& snapshot, GroupBy group_by, bool cumulative) {
   for (std::size_t index = 0; index < snapshot.tracebacks.size(); ++index) {
     if (!used[index]) continue;
     const Traceback& traceback = snapshot.tracebacks[index];
-    const std::vector<Frame>& frames = analysed_frames(traceback);
-    if (group_by == GroupBy::Traceback) {
-      const auto total_nframe = std::max<std::uint32_t>(traceback.total_nframe,
-                                                        static_cast<std::uint32_t>(frames.size()));
-      add(groups, Traceback{frames, total_nframe}, per_traceback[index]);
-    } else if (!cumulative) {
-      add(groups, single_frame_key(frames.front(), group_by), per_traceback[index]);
+    if (!cumulative) {
+      add(groups, group_key(traceback, group_by), per_traceback[index]);
     } else {
-      for (const Frame& frame : frames) add(groups, single_frame_key(frame, group_by), per_traceback[index]);
+      for (const Frame& frame : analysed_frames(traceback)) add(groups, single_frame_key(frame, group_by), per_traceback[index]);
     }
   }
   return groups;

@@ -91,6 +91,9 @@ bool traceback_matches(const Filter& filter, const Traceback& traceback);
 // The frames tracemalloc analyses for `traceback`: its own, or one "<unknown>":0 frame when it has none.
 const std::vector<Frame>& analysed_frames(const Traceback& traceback);
 
+// The group `traceback` falls in (not cumulative): the stack itself, its most recent frame, or its file.
+Traceback group_key(const Traceback& traceback, GroupBy group_by);
+
 // Orders tracebacks as tracemalloc does: the frame sequences compared oldest frame first, lexicographically.
 std::strong_ordering compare_tracebacks(const Traceback& a, const Traceback& b);
 
