@@ -24,7 +24,7 @@ struct FrameIdentityEqual {
 
 }  // namespace
 
-ExportStacks weighted_stacks(const Snapshot& snapshot) {
+ExportStacks weighted_stacks(const Snapshot& snapshot, bool with_activity) {
   // Frames are compared once each, when interned; stacks then compare as integers. A snapshot has far
   // fewer distinct frames than frame occurrences.
   std::unordered_map<const Frame*, ExportFrameId, FrameIdentityHash, FrameIdentityEqual> interned;
@@ -33,8 +33,8 @@ ExportStacks weighted_stacks(const Snapshot& snapshot) {
   std::vector<bool> seen(snapshot.tracebacks.size(), false);
   std::vector<WeightedStack> stacks;
   stacks.reserve(snapshot.traces.size());
-  for (const Trace& trace : snapshot.traces) {
-    const auto index = static_cast<std::uint32_t>(trace.traceback);
+  auto frames_of = [&](TracebackIndex traceback) -> const std::vector<ExportFrameId>& {
+    const auto index = static_cast<std::uint32_t>(traceback);
     if (index >= snapshot.tracebacks.size()) throw std::out_of_range("trace names a traceback the snapshot does not have");
     if (!seen[index]) {
       seen[index] = true;
@@ -44,7 +44,13 @@ ExportStacks weighted_stacks(const Snapshot& snapshot) {
         stack_of[index].push_back(entry->second);
       }
     }
-    stacks.push_back({stack_of[index], trace.size, trace.count, trace.reachability});
+    return stack_of[index];
+  };
+  for (const Trace& trace : snapshot.traces) stacks.push_back({frames_of(trace.traceback), trace.size, trace.count, trace.reachability});
+  std::vector<WeightedStack> activity;  // merged into the live stacks below
+  if (with_activity) {
+    for (const SiteActivity& site : snapshot.activity)
+      activity.push_back({frames_of(site.traceback), 0, 0, Reachability::NotAnalyzed, site.calls, site.allocated_size});
   }
 
   // Renumber the frames in identity order.
@@ -57,15 +63,18 @@ ExportStacks weighted_stacks(const Snapshot& snapshot) {
     renumbered[order[rank]] = rank;
     result.frames.push_back(frames[order[rank]]);
   }
-  for (WeightedStack& stack : stacks) {
-    for (ExportFrameId& id : stack.frames) id = renumbered[id];
+  for (std::vector<WeightedStack>* list : {&stacks, &activity}) {
+    for (WeightedStack& stack : *list)
+      for (ExportFrameId& id : stack.frames) id = renumbered[id];
   }
 
   // Oldest frame first, as compare_tracebacks orders stacks; equal stacks (two domains, or two
   // tracebacks that differ only in addresses) end up next to each other and are merged.
-  std::sort(stacks.begin(), stacks.end(), [](const WeightedStack& a, const WeightedStack& b) {
-    const auto frames = std::lexicographical_compare_three_way(a.frames.rbegin(), a.frames.rend(), b.frames.rbegin(),
-                                                               b.frames.rend());
+  const auto oldest_first = [](const WeightedStack& a, const WeightedStack& b) {
+    return std::lexicographical_compare_three_way(a.frames.rbegin(), a.frames.rend(), b.frames.rbegin(), b.frames.rend());
+  };
+  std::sort(stacks.begin(), stacks.end(), [&](const WeightedStack& a, const WeightedStack& b) {
+    const auto frames = oldest_first(a, b);
     return frames != 0 ? frames < 0 : a.reachability < b.reachability;
   });
   for (WeightedStack& stack : stacks) {
@@ -75,6 +84,16 @@ ExportStacks weighted_stacks(const Snapshot& snapshot) {
       result.stacks.back().blocks += stack.blocks;
     } else {
       result.stacks.push_back(std::move(stack));
+    }
+  }
+  for (WeightedStack& site : activity) {
+    const auto at = std::lower_bound(result.stacks.begin(), result.stacks.end(), site,
+                                     [&](const WeightedStack& a, const WeightedStack& b) { return oldest_first(a, b) < 0; });
+    if (at != result.stacks.end() && at->frames == site.frames) {
+      at->calls += site.calls;
+      at->allocated += site.allocated;
+    } else {
+      result.stacks.insert(at, std::move(site));
     }
   }
   return result;

@@ -21,6 +21,8 @@ struct WeightedStack {
   std::uint64_t bytes = 0;            // live bytes of the stack's blocks
   std::uint64_t blocks = 0;           // live blocks
   Reachability reachability = Reachability::NotAnalyzed;
+  std::uint64_t calls = 0;            // with activity: allocations since tracing started
+  std::uint64_t allocated = 0;        // with activity: the bytes they asked for
 };
 
 struct ExportStacks {
@@ -34,7 +36,10 @@ struct ExportStacks {
 };
 
 // Throws std::out_of_range when a trace names a traceback the snapshot does not have.
-ExportStacks weighted_stacks(const Snapshot& snapshot);
+// `with_activity`: the snapshot's per-site activity is added too, its calls and bytes allocated on the
+// first stack (in reachability order) with the same frames, or on a stack of its own without live
+// blocks (reachability NotAnalyzed) when the site holds none.
+ExportStacks weighted_stacks(const Snapshot& snapshot, bool with_activity = false);
 
 // What a frame is called in an export: its function, or "file:line" when it has none (frames converted
 // from Python have no function).

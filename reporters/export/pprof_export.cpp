@@ -70,11 +70,17 @@ std::uint64_t as_int64(std::uint64_t value) {
 }  // namespace
 
 std::string encode_pprof(const Snapshot& snapshot) {
-  const ExportStacks exported = weighted_stacks(snapshot);
+  // With per-site activity, Go's heap profile sample types: what was allocated since tracing started too.
+  const bool with_activity = !snapshot.activity.empty();
+  const ExportStacks exported = weighted_stacks(snapshot, with_activity);
   StringTable strings;
   ProtobufWriter header;
   header.message_field(profile::kSampleType, value_type_message(strings, "inuse_objects", "count"));
   header.message_field(profile::kSampleType, value_type_message(strings, "inuse_space", "bytes"));
+  if (with_activity) {
+    header.message_field(profile::kSampleType, value_type_message(strings, "alloc_objects", "count"));
+    header.message_field(profile::kSampleType, value_type_message(strings, "alloc_space", "bytes"));
+  }
 
   // A location per distinct frame, its id the frame's + 1 (ids start at 1); a function per (name, file).
   ProtobufWriter locations;
@@ -109,7 +115,11 @@ std::string encode_pprof(const Snapshot& snapshot) {
     for (const ExportFrameId id : stack.frames) location_path.push_back(id + 1);
     ProtobufWriter message;
     message.packed_field(sample::kLocationId, location_path);
-    message.packed_field(sample::kValue, {as_int64(stack.blocks), as_int64(stack.bytes)});
+    if (with_activity) {
+      message.packed_field(sample::kValue, {as_int64(stack.blocks), as_int64(stack.bytes), as_int64(stack.calls), as_int64(stack.allocated)});
+    } else {
+      message.packed_field(sample::kValue, {as_int64(stack.blocks), as_int64(stack.bytes)});
+    }
     if (snapshot.leak_analysis) {
       ProtobufWriter label_message;
       label_message.varint_field(label::kKey, strings.index("reachability"));

@@ -67,7 +67,10 @@ export async function readPprof(file) {
   // types, ids non-zero and unique, every referenced id defined.
   assert.equal(strings[0], '');
   const types = profile.sampleType.map((t) => `${string(t.type)}/${string(t.unit)}`);
-  assert.deepEqual(types, ['inuse_objects/count', 'inuse_space/bytes']);
+  // With per-site activity, Go's allocation sample types follow the in-use ones.
+  const withActivity = types.length === 4;
+  assert.deepEqual(types, ['inuse_objects/count', 'inuse_space/bytes',
+    ...(withActivity ? ['alloc_objects/count', 'alloc_space/bytes'] : [])]);
   assert.equal(string(profile.defaultSampleType), 'inuse_space');
   const functions = new Map();
   for (const f of profile.function) {
@@ -88,13 +91,18 @@ export async function readPprof(file) {
     const f = functions.get(Number(line.functionId));
     return `${string(f.name)} (${string(f.filename)}${Number(line.line) ? `:${line.line}` : ''})`;
   };
-  const stacks = new Map();
+  const stacks = new Map();       // stack -> live bytes, for the stacks with live blocks
+  const allocated = new Map();    // stack -> [allocations, bytes allocated], with activity
   const labels = new Map();  // stack -> reachability
   let bytes = 0, blocks = 0;
   for (const sample of profile.sample) {
-    assert.equal(sample.value.length, 2, 'a value per sample type');
+    assert.equal(sample.value.length, types.length, 'a value per sample type');
     const key = sample.locationId.map(name).reverse().join(';');  // leaf first in pprof
-    stacks.set(key, (stacks.get(key) ?? 0) + Number(sample.value[1]));
+    if (Number(sample.value[0]) > 0) stacks.set(key, (stacks.get(key) ?? 0) + Number(sample.value[1]));
+    if (withActivity) {
+      const [calls, space] = allocated.get(key) ?? [0, 0];
+      allocated.set(key, [calls + Number(sample.value[2]), space + Number(sample.value[3])]);
+    }
     blocks += Number(sample.value[0]);
     bytes += Number(sample.value[1]);
     for (const label of sample.label) {
@@ -108,7 +116,7 @@ export async function readPprof(file) {
   assert.ok(group && group.profiles.length === 1, `speedscope could not import ${file}`);
   const imported = group.profiles[0];
   return {
-    total: bytes, blocks, stacks, labels, timeNanos: Number(profile.timeNanos),
+    total: bytes, blocks, stacks, allocated, labels, timeNanos: Number(profile.timeNanos),
     speedscope: { total: imported.getTotalWeight(), unit: imported.getWeightUnit() },
   };
 }

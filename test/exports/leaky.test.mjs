@@ -31,5 +31,10 @@ test('the leaky sample: 300 bytes at make_buffer in every format', async () => {
     assert.ok(functions.indexOf('main') >= 0 && functions.indexOf('main') < functions.length - 2, `${format}: ${functions}`);
   }
   assert.deepEqual(pprof.labels.get(stackOf(pprof.stacks)), ['reachability=direct']);
+  // Go's allocation sample types: the three calls of that stack and their 300 bytes; the fourth call,
+  // from main, made a block freed right after, on a stack of its own with nothing live.
+  assert.deepEqual(pprof.allocated.get(stackOf(pprof.stacks)), [3, 300]);
+  const scratch = [...pprof.allocated].filter(([stack]) => isLeaf(stack.split(';').at(-1)) && !pprof.stacks.has(stack));
+  assert.deepEqual(scratch.map(([, counts]) => counts), [[1, 100]]);
 });
 
