@@ -42,7 +42,10 @@ Json view_to_json(const HeapView& view, FrameTable& frames) {
   for (const Statistic& site : view.sites) {
     sites.push_back(Json::array({frames.intern(analysed_frames(site.traceback).front()), site.size, site.count}));
   }
-  return {{"snapshot", view.snapshot},
+  const bool counts_allocations = view.measure == "calls" || view.measure == "temporary";
+  return {{"measure", view.measure},
+          {"unit", counts_allocations ? "allocations" : "bytes"},
+          {"snapshot", view.snapshot},
           {"size", view.tree.size},
           {"count", view.tree.count},
           {"tree", tree_to_json(view.tree, true)},

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "snapshot/site_statistics.h"
+
 namespace heapsnap {
 namespace {
 
@@ -30,6 +32,29 @@ HeapView view_of(const Snapshot& snapshot, std::size_t index, FrameTable& frames
   view.total_sites = view.sites.size();
   if (view.sites.size() > kMaxListedSites) view.sites.resize(kMaxListedSites);
   return view;
+}
+
+// The last snapshot's activity as a snapshot of its own whose traces weigh `measure` (and count the
+// calls, or the blocks at the peak): what the flame tree and the site list of an activity view draw.
+Snapshot activity_as_traces(const Snapshot& snapshot, Measure measure) {
+  Snapshot weighed;
+  weighed.tracebacks = snapshot.tracebacks;
+  weighed.traceback_limit = snapshot.traceback_limit;
+  for (const SiteActivity& site : snapshot.activity) {
+    SiteStatistic values;
+    values.calls = site.calls;
+    values.allocated_size = site.allocated_size;
+    values.temporary = site.temporary;
+    values.peak_size = site.peak_size;
+    const std::uint64_t weight = measure_of(values, measure);
+    if (weight == 0) continue;
+    Trace trace;
+    trace.traceback = site.traceback;
+    trace.size = weight;
+    trace.count = measure == Measure::Peak ? site.peak_count : measure == Measure::Allocated ? site.calls : weight;
+    weighed.traces.push_back(trace);
+  }
+  return weighed;
 }
 
 std::string default_title(const std::vector<std::string>& argv) {
@@ -60,6 +85,14 @@ HtmlReport build_html_report(std::vector<ReportInput> inputs, std::string title)
   if (report.peak != report.end) {
     report.views.push_back(view_of(last, report.end, report.frames));
     report.end_view = 1;
+  }
+
+  if (!last.activity.empty()) {
+    for (Measure measure : {Measure::Peak, Measure::Allocated, Measure::Calls, Measure::Temporary}) {
+      HeapView view = view_of(activity_as_traces(last, measure), report.end, report.frames);
+      view.measure = std::string(measure_name(measure));
+      report.views.push_back(std::move(view));
+    }
   }
 
   const auto analysed = std::find_if(inputs.rbegin(), inputs.rend(),

@@ -41,6 +41,10 @@ struct SeriesPoint {
 
 // The live memory of one snapshot.
 struct HeapView {
+  // What the view's sizes are: "live" (bytes live in the snapshot), or, from the last snapshot's
+  // per-site activity, "peak" (bytes held at the peak), "allocated" (bytes allocated since tracing
+  // started), "calls" and "temporary" (allocations: the tree's sizes count them, not bytes).
+  std::string measure = "live";
   std::size_t snapshot = 0;          // index into HtmlReport::series
   FlameNode tree;                    // root: every trace of the snapshot
   std::vector<Statistic> sites;      // statistics by line, biggest first, at most kMaxListedSites
@@ -54,7 +58,8 @@ struct HtmlReport {
   std::size_t peak = 0;              // index into series: the largest traced_current (the first of equals)
   std::size_t end = 0;               // index into series: the last
   FrameTable frames;                 // every frame the views and leaks name
-  std::vector<HeapView> views;       // the peak's, then the end's unless the peak is the end
+  std::vector<HeapView> views;       // the peak's, then the end's unless the peak is the end, then
+                                     // the last snapshot's activity views (if it has activity)
   std::size_t peak_view = 0;         // index into views
   std::size_t end_view = 0;          // index into views
   std::optional<LeakReport> leaks;   // of the last snapshot with a leak analysis, if any

@@ -68,10 +68,13 @@
 
   // ---- state in the URL fragment -------------------------------------------------------------
 
+  // The views beyond live memory, from the last snapshot's per-site activity (when it has some).
+  const ACTIVITY_MEASURES = ['peak-sites', 'allocated', 'calls', 'temporary'];
+  const ACTIVITY_LABELS = { 'peak-sites': 'Held at the peak', allocated: 'Allocated', calls: 'Calls', temporary: 'Temporary' };
   const state = { view: 'peak', search: '', zoom: 0, sort: 'size', order: 'descending' };
   (function readFragment() {
     const params = new URLSearchParams(location.hash.slice(1));
-    if (params.get('view') === 'end') state.view = 'end';
+    if (['end', ...ACTIVITY_MEASURES].includes(params.get('view'))) state.view = params.get('view');
     state.search = params.get('search') || '';
     state.zoom = Number(params.get('zoom')) || 0;
     if (['site', 'size', 'count'].includes(params.get('sort'))) state.sort = params.get('sort');
@@ -207,7 +210,13 @@
     return nodes;
   }
   const views = data.views.map((view) => Object.assign({}, view, { nodes: unpack(view.tree) }));
-  const currentView = () => views[state.view === 'end' ? data.end_view : data.peak_view];
+  // A view's key in the switch and the URL: 'peak' and 'end' for live memory, else its measure
+  // ('peak-sites' for what the sites held at the traced peak).
+  const viewKey = (view) => view.measure === 'live' ? null : view.measure === 'peak' ? 'peak-sites' : view.measure;
+  const currentView = () => views.find((view) => viewKey(view) === state.view) ||
+                            views[state.view === 'end' ? data.end_view : data.peak_view];
+  // An amount of a view's unit: bytes, or a number of allocations (calls, temporary).
+  const amount = (view, n) => view.unit === 'bytes' ? formatSize(n) : plural(n, 'allocation', 'allocations');
 
   // Warm colours, the same for the same function in every view.
   function colour(node) {
@@ -265,7 +274,7 @@
       g.append(svgElement('rect', { x: f.x, y: node.depth * ROW, width: Math.max(f.w, 0.5), height: ROW - 1, fill: colour(node) }));
       const fits = Math.floor((f.w - 6) / CHAR_WIDTH);
       if (fits >= 3) {
-        const name = node.frame < 0 ? `all (${formatSize(node.size)})` : frameName(node.frame);
+        const name = node.frame < 0 ? `all (${amount(view, node.size)})` : frameName(node.frame);
         g.append(svgElement('text', { x: f.x + 3, y: node.depth * ROW + 12.5 },
                             name.length <= fits ? name : name.slice(0, fits - 1) + '…'));
       }
@@ -276,7 +285,7 @@
     const info = document.getElementById('match-info');
     if (query) {
       const where = focus.frame < 0 ? 'of the snapshot' : 'of the zoomed frame';
-      info.textContent = `${plural(matchedFrames, 'frame matches', 'frames match')}: ${formatSize(matchedSize)}, ` +
+      info.textContent = `${plural(matchedFrames, 'frame matches', 'frames match')}: ${amount(view, matchedSize)}, ` +
                          `${percent(matchedSize, focus.size)} ${where}`;
     } else {
       info.textContent = '';
@@ -287,11 +296,13 @@
   function frameTooltip(node) {
     const view = currentView();
     const lines = [frameText(node.frame)];
-    lines.push(`${formatSize(node.size)} (${node.size} B) in ${plural(node.count, 'block', 'blocks')}, ` +
-               `${percent(node.size, view.size)} of ${baseName(snapshots[view.snapshot].file)}`);
-    if (node.children.length && node.selfSize > 0) {
-      lines.push(`allocated in this frame: ${formatSize(node.selfSize)} in ${plural(node.selfCount, 'block', 'blocks')}`);
+    if (view.unit === 'bytes') {
+      lines.push(`${formatSize(node.size)} (${node.size} B) in ${plural(node.count, view.measure === 'allocated' ? 'allocation' : 'block', view.measure === 'allocated' ? 'allocations' : 'blocks')}, ` +
+                 `${percent(node.size, view.size)} of ${baseName(snapshots[view.snapshot].file)}`);
+    } else {
+      lines.push(`${amount(view, node.size)}, ${percent(node.size, view.size)} of ${baseName(snapshots[view.snapshot].file)}`);
     }
+    if (node.children.length && node.selfSize > 0) lines.push(`in this frame itself: ${amount(view, node.selfSize)}`);
     return lines.join('\n');
   }
 
@@ -333,12 +344,20 @@
     });
   }
 
+  const ACTIVITY_TITLES = {
+    'peak-sites': 'What each site held when the traced total was at its peak (the per-site view taken within max(64 KiB, peak/64) of it)',
+    allocated: 'Bytes allocated since tracing started, freed or not',
+    calls: 'Calls to allocation functions since tracing started',
+    temporary: 'Allocations freed by their thread before it allocated again',
+  };
+
   function renderViewSwitch() {
     const group = document.getElementById('view-switch');
     group.textContent = '';
-    const choices = [['peak', 'At the peak', data.peak]];
-    if (data.end_view !== data.peak_view) choices.push(['end', 'At the end', data.end]);
-    else state.view = 'peak';
+    // Live memory of the largest snapshot and of the last one.
+    const choices = [['peak', 'Live, largest snapshot', data.peak]];
+    if (data.end_view !== data.peak_view) choices.push(['end', 'Live, last snapshot', data.end]);
+    else if (state.view === 'end') state.view = 'peak';
     for (const [name, label, index] of choices) {
       const s = snapshots[index];
       const button = element('button', { type: 'button', 'data-view': name, 'aria-pressed': String(state.view === name) },
@@ -353,6 +372,21 @@
       group.append(button);
     }
     if (choices.length === 1) group.append(element('span', { class: 'note' }, ' (the largest snapshot is the last one)'));
+    for (const view of views) {
+      const key = viewKey(view);
+      if (!key) continue;
+      const button = element('button', { type: 'button', 'data-view': key, 'aria-pressed': String(state.view === key),
+                                          title: ACTIVITY_TITLES[key] },
+                             `${ACTIVITY_LABELS[key]}: ${amount(view, view.size)}`);
+      button.addEventListener('click', () => {
+        if (state.view === key) return;
+        state.view = key;
+        state.zoom = 0;
+        writeFragment();
+        renderView();
+      });
+      group.append(button);
+    }
   }
 
   // ---- top sites -----------------------------------------------------------------------------
@@ -360,8 +394,10 @@
   function renderSites() {
     const view = currentView();
     const snapshot = snapshots[view.snapshot];
+    const what = { live: 'Live memory', peak: 'Memory held at the peak', allocated: 'Bytes allocated',
+                   calls: 'Allocation calls', temporary: 'Temporary allocations' }[view.measure];
     document.getElementById('sites-note').textContent =
-      `Live memory in ${snapshot.file} by the line that allocated it` +
+      `${what} in ${snapshot.file} by the line that allocated it` +
       (view.total_sites > view.sites.length ? `: the ${view.sites.length} largest of ${view.total_sites} sites.` : '.') +
       ' Click a column heading to sort.';
     const keyOf = { site: (row) => frameText(row[0]), size: (row) => row[1], count: (row) => row[2] };
@@ -377,7 +413,7 @@
     for (const [frame, size, count] of rows) {
       const tr = element('tr', { 'data-size': size, 'data-count': count });
       tr.append(element('td', { class: 'site mono' }, frameText(frame)),
-                element('td', { class: 'number', title: size + ' B' }, formatSize(size)),
+                element('td', { class: 'number', title: view.unit === 'bytes' ? size + ' B' : '' }, amount(view, size)),
                 element('td', { class: 'number' }, String(count)),
                 element('td', { class: 'number' }, percent(size, view.size)));
       body.append(tr);

@@ -125,6 +125,30 @@ class GrowingCacheReport(ReportTestCase):
         root = [f for f in frames if f.get("data-name") == "all"]
         self.assertEqual(int(root[0].get("data-size")), sum(t["size"] for t in peak["traces"]))
 
+    def test_the_activity_views_draw_the_last_snapshots_allocations(self):
+        last = self.snapshots[-1]
+        frames, tracebacks = last["frames"], last["tracebacks"]
+        at_growth_site = lambda site: any(frames[i]["lineno"] == self.growth_line and "growing_cache.cpp" in frames[i]["filename"]
+                                          for i in tracebacks[site["traceback"]]["frames"])
+        for view, field in (("allocated", "allocated_size"), ("calls", "calls"), ("temporary", "temporary"),
+                            ("peak-sites", "peak_size")):
+            dom = browser.dump_dom(self.url + "#view=" + view)
+            self.assert_rendered_without_errors(dom)
+            pressed = [b.get("data-view") for b in dom.by_id("view-switch").find_all("button") if b.get("aria-pressed") == "true"]
+            self.assertEqual(pressed, [view])
+            total = sum(site[field] for site in last["activity"])
+            if total == 0:
+                continue
+            frames_drawn = self.flame_frames(dom)
+            root = [f for f in frames_drawn if f.get("data-name") == "all"]
+            self.assertEqual(int(root[0].get("data-size")), total, view)
+            growth = sum(site[field] for site in last["activity"] if at_growth_site(site))
+            if growth:
+                site = [f for f in frames_drawn if f"growing_cache.cpp:{self.growth_line} (" in f.get("data-name")]
+                self.assertEqual(int(site[0].get("data-size")), growth, view)
+        # The cache's entries: every one allocated once, at the growth site.
+        self.assertGreater(sum(site["calls"] for site in last["activity"] if at_growth_site(site)), 0)
+
     def test_the_sites_table_lists_what_heapsnap_stats_lists(self):
         peak_file = next(f for f in self.files if json.loads(f.read_text()) == self.snapshots[self.peak])
         stats = json.loads(heapsnap("stats", str(peak_file), "--format", "json", "--limit", "0", cwd=self.dir))
