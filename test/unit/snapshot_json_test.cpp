@@ -61,6 +61,17 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
     CHECK(a.traces[i].reachability == b.traces[i].reachability);
     CHECK(a.traces[i].before_tracing == b.traces[i].before_tracing);
   }
+  REQUIRE(a.activity.size() == b.activity.size());
+  for (std::size_t i = 0; i < a.activity.size(); ++i) {
+    CHECK(a.activity[i].traceback == b.activity[i].traceback);
+    CHECK(a.activity[i].calls == b.activity[i].calls);
+    CHECK(a.activity[i].allocated_size == b.activity[i].allocated_size);
+    CHECK(a.activity[i].temporary == b.activity[i].temporary);
+    CHECK(a.activity[i].peak_size == b.activity[i].peak_size);
+    CHECK(a.activity[i].peak_count == b.activity[i].peak_count);
+  }
+  CHECK(a.peak_view.has_value() == b.peak_view.has_value());
+  if (a.peak_view && b.peak_view) CHECK(a.peak_view->total == b.peak_view->total);
   REQUIRE(a.cycles.size() == b.cycles.size());
   for (std::size_t i = 0; i < a.cycles.size(); ++i) {
     const Cycle& x = a.cycles[i];
@@ -107,6 +118,22 @@ TEST_CASE("a trace of memory allocated before tracing started round-trips", "[sn
   const std::string text = to_json(original);
   CHECK(text.find("\"before_tracing\":true") != std::string::npos);
   require_identical(original, parse_snapshot_json(text, "memory"));
+}
+
+TEST_CASE("per-site activity and the peak view round-trip; a file without them reads with none", "[snapshot_json]") {
+  Snapshot original = full_snapshot();
+  original.activity = {{TracebackIndex{0}, 7, 700, 3, 200, 2}, {TracebackIndex{1}, 1, 50, 0, 0, 0}};
+  original.peak_view = PeakView{200};
+  const std::string text = to_json(original);
+  require_identical(original, parse_snapshot_json(text, "memory"));
+  CHECK(nlohmann::json::parse(text)["activity"][0] ==
+        nlohmann::json::parse(R"({"traceback":0,"calls":7,"allocated_size":700,"temporary":3,"peak_size":200,"peak_count":2})"));
+  const Snapshot without = parse_snapshot_json(to_json(full_snapshot()), "memory");
+  CHECK(without.activity.empty());
+  CHECK_FALSE(without.peak_view.has_value());
+
+  original.activity[1].traceback = TracebackIndex{999};
+  CHECK_THROWS_WITH(to_json(original), Catch::Contains("/activity/1/traceback"));
 }
 
 TEST_CASE("an empty snapshot round-trips", "[snapshot_json]") {
