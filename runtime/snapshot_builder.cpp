@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <optional>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "runtime/domain_tracker.h"
 #include "runtime/free_errors.h"
@@ -109,27 +112,71 @@ ProcessInfo current_process(const std::string& reason) {
 // What each site allocated since tracing started, and held in the peak view (site_counters.h), merged
 // as the traces are: sites that symbolize to one traceback are one. Not in sampling mode, where only
 // sampled allocations are seen: calls and temporaries would be counts of samples.
-template <typename TracebackOf>
-void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index) {
+//
+// A traceback costs a symbolization and a copy of its frames, so not every site gets one: those with
+// live blocks have theirs already (the traces'), and of the others the kActivitySitesPerMeasure
+// biggest by each measure get one. What the rest did is summed into one entry, <other allocation
+// sites>, so that totals stay whole. (cc1plus makes 24k sites, 5k of them live at exit: a traceback
+// for each doubled its exit's time and memory.)
+constexpr std::size_t kActivitySitesPerMeasure = 256;
+
+template <typename TracebackOf, typename HasTraceback>
+void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index, HasTraceback&& has_traceback) {
   if (snapshot.sampling_rate != 0) return;
   std::vector<site_counters::SiteActivity> activity;
   if (!site_counters::activity_by_site(activity)) return;
   const site_counters::PeakView view = site_counters::peak_view();
+  std::unordered_map<std::uint32_t, std::uint64_t> peak_bytes, peak_blocks;
+  for (const site_counters::SiteTotal& site : view.sites) {
+    peak_bytes[static_cast<std::uint32_t>(site.site)] += static_cast<std::uint64_t>(site.bytes);
+    peak_blocks[static_cast<std::uint32_t>(site.site)] += static_cast<std::uint64_t>(site.blocks);
+  }
+  const auto peak_of = [&](const site_counters::SiteActivity& site) {
+    const auto it = peak_bytes.find(static_cast<std::uint32_t>(site.site));
+    return it == peak_bytes.end() ? std::uint64_t{0} : it->second;
+  };
+
+  // The sites that get a traceback of their own: the live ones, and the biggest by each measure.
+  std::unordered_set<std::uint32_t> own;
+  for (const site_counters::SiteActivity& site : activity)
+    if (has_traceback(static_cast<std::uint32_t>(site.site))) own.insert(static_cast<std::uint32_t>(site.site));
+  const std::function<std::uint64_t(const site_counters::SiteActivity&)> measures[] = {
+      [](const site_counters::SiteActivity& a) { return a.calls; },
+      [](const site_counters::SiteActivity& a) { return a.allocated_bytes; },
+      [](const site_counters::SiteActivity& a) { return a.temporary; }, peak_of};
+  std::vector<const site_counters::SiteActivity*> ranked(activity.size());
+  for (const auto& measure : measures) {
+    for (std::size_t i = 0; i < activity.size(); ++i) ranked[i] = &activity[i];
+    const std::size_t keep = std::min(kActivitySitesPerMeasure, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(),
+                      [&](const auto* a, const auto* b) { return measure(*a) > measure(*b); });
+    for (std::size_t i = 0; i < keep && measure(*ranked[i]) > 0; ++i) own.insert(static_cast<std::uint32_t>(ranked[i]->site));
+  }
+
   std::map<std::uint32_t, SiteActivity> by_traceback;
+  SiteActivity others;
+  bool any_others = false;
   for (const site_counters::SiteActivity& site : activity) {
-    SiteActivity& entry = by_traceback[static_cast<std::uint32_t>(traceback_index(static_cast<std::uint32_t>(site.site)))];
+    const auto tag = static_cast<std::uint32_t>(site.site);
+    const bool has_own = own.contains(tag);
+    SiteActivity& entry = has_own ? by_traceback[static_cast<std::uint32_t>(traceback_index(tag))] : others;
+    any_others |= !has_own;
     entry.calls += site.calls;
     entry.allocated_size += site.allocated_bytes;
     entry.temporary += site.temporary;
-  }
-  for (const site_counters::SiteTotal& site : view.sites) {
-    SiteActivity& entry = by_traceback[static_cast<std::uint32_t>(traceback_index(static_cast<std::uint32_t>(site.site)))];
-    entry.peak_size += static_cast<std::uint64_t>(site.bytes);
-    entry.peak_count += static_cast<std::uint64_t>(site.blocks);
+    entry.peak_size += peak_of(site);
+    if (const auto it = peak_blocks.find(tag); it != peak_blocks.end()) entry.peak_count += it->second;
   }
   for (auto& [traceback, entry] : by_traceback) {
     entry.traceback = TracebackIndex{traceback};
     snapshot.activity.push_back(entry);
+  }
+  if (any_others) {
+    Frame frame;
+    frame.filename = "<other allocation sites>";
+    others.traceback = static_cast<TracebackIndex>(snapshot.tracebacks.size());
+    snapshot.tracebacks.push_back(Traceback{{frame}, 1});
+    snapshot.activity.push_back(others);
   }
   if (!view.sites.empty()) snapshot.peak_view = PeakView{static_cast<std::uint64_t>(std::max<std::int64_t>(view.total, 0))};
 }
@@ -213,7 +260,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     snapshot.traces[trace->second].size += static_cast<std::uint64_t>(std::llround(aggregate.size));
     snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }
-  add_activity(snapshot, traceback_index);
+  add_activity(snapshot, traceback_index, [&](std::uint32_t site) { return index_of_site.contains(site); });
   if (findings != nullptr) {
     snapshot.thread_stop = findings->thread_stop;
     for (const BlockCycle& found : findings->cycles) {
