@@ -72,7 +72,7 @@ bool in_hidden_frame(std::uintptr_t pc) {
 // library's allocation plumbing are folded away, so that the most recent frame, which `lineno`
 // statistics and leak sites are keyed by, is the program's own line (the vector's push_back, not
 // new_allocator.h). The traceback keeps at most the capture limit; total_nframe counts every frame.
-Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
+Traceback symbolize(const TraceRecord& record, std::uint32_t limit, Symbolizer::DebugInfo debug_info = Symbolizer::DebugInfo::Read) {
   std::vector<Frame> frames;
   std::uint32_t hidden = 0;
   for (std::uint32_t i = 0; i < record.depth; ++i) {
@@ -80,7 +80,7 @@ Traceback symbolize(const TraceRecord& record, std::uint32_t limit) {
       ++hidden;
       continue;
     }
-    const std::vector<Frame>& expanded = symbolizer().frames_for(record.frames[i]);
+    const std::vector<Frame>& expanded = symbolizer().frames_for(record.frames[i], debug_info);
     frames.insert(frames.end(), expanded.begin(), expanded.end());
   }
   Traceback traceback;
@@ -125,7 +125,13 @@ void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index, HasTracebac
   if (snapshot.sampling_rate != 0) return;
   std::vector<site_counters::SiteActivity> activity;
   if (!site_counters::activity_by_site(activity)) return;
-  const site_counters::PeakView view = site_counters::peak_view();
+  site_counters::PeakView view = site_counters::peak_view();
+  // Now is at least as close to the peak as the last view (a program that ends at its peak, a
+  // growing one): now is the view, exact when the total is the peak.
+  if (static_cast<std::int64_t>(snapshot.traced_current) >= view.total) {
+    site_counters::capture_peak_view();
+    view = site_counters::peak_view();
+  }
   std::unordered_map<std::uint32_t, std::uint64_t> peak_bytes, peak_blocks;
   for (const site_counters::SiteTotal& site : view.sites) {
     peak_bytes[static_cast<std::uint32_t>(site.site)] += static_cast<std::uint64_t>(site.bytes);
@@ -159,7 +165,10 @@ void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index, HasTracebac
   for (const site_counters::SiteActivity& site : activity) {
     const auto tag = static_cast<std::uint32_t>(site.site);
     const bool has_own = own.contains(tag);
-    SiteActivity& entry = has_own ? by_traceback[static_cast<std::uint32_t>(traceback_index(tag))] : others;
+    // A site without live blocks is named from what is read already (Symbolizer::DebugInfo): the
+    // reading commands name the rest of its frames from the debug files.
+    SiteActivity& entry =
+        has_own ? by_traceback[static_cast<std::uint32_t>(traceback_index(tag, Symbolizer::DebugInfo::OnlyRead))] : others;
     any_others |= !has_own;
     entry.calls += site.calls;
     entry.allocated_size += site.allocated_bytes;
@@ -229,11 +238,11 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
   // addresses on one line): merge them so that each traceback, and each trace, appears once.
   std::unordered_map<std::uint32_t, TracebackIndex> index_of_site;
   std::map<std::vector<Frame>, TracebackIndex> index_of_traceback;
-  auto traceback_index = [&](std::uint32_t site) {
+  auto traceback_index = [&](std::uint32_t site, Symbolizer::DebugInfo debug_info = Symbolizer::DebugInfo::Read) {
     auto [it, inserted] = index_of_site.try_emplace(site, TracebackIndex{});
     if (inserted) {
       const TraceRecord* record = trace_record(static_cast<alloc::SiteTag>(site));
-      Traceback traceback = record != nullptr ? symbolize(*record, snapshot.traceback_limit) : Traceback{};
+      Traceback traceback = record != nullptr ? symbolize(*record, snapshot.traceback_limit, debug_info) : Traceback{};
       if (static_cast<alloc::SiteTag>(site) == alloc::SiteTag::NotTracing) {
         Frame before;
         before.filename = "<allocated before tracing started>";

@@ -128,16 +128,21 @@ std::string source_file_path(const char* dwarf_path) {
   return std::string(path);
 }
 
-const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address) {
+const std::vector<Frame>& Symbolizer::frames_for(std::uintptr_t return_address, DebugInfo debug_info) {
   auto [it, inserted] = cache_.try_emplace(return_address);
-  std::vector<Frame>& frames = it->second;
-  if (!inserted) return frames;
+  CachedFrames& cached = it->second;
+  std::vector<Frame>& frames = cached.frames;
+  if (!inserted && (cached.complete || debug_info == DebugInfo::OnlyRead)) return frames;
+  frames.clear();
   // Decrement by one: a return address can belong to the next line (or function) after the call.
   const std::uintptr_t call_site = return_address - 1;
 
   LoadedModule module;
   const bool in_a_module = module_containing(call_site, module);
-  if (in_a_module) {
+  const bool may_read = debug_info == DebugInfo::Read ||
+                        (module_visibility_works() && readers_.contains({module.load_bias, module.name}));
+  cached.complete = may_read;
+  if (in_a_module && may_read) {
     const ModuleReader& reader = reader_for(module);
     if (reader.state != nullptr) {
       auto look_up = [&] {

@@ -32,9 +32,15 @@ std::string source_file_path(const char* dwarf_path);
 
 class Symbolizer {
  public:
+  // Whether a lookup may read a module's debug information for the first time. OnlyRead names a frame
+  // in a module not read yet from its dynamic symbols alone, with its build-id and offset, for the
+  // reading commands to name from the debug files later: what a snapshot's less important stacks
+  // get, so that they never make the profiled process parse another module's DWARF at exit.
+  enum class DebugInfo { Read, OnlyRead };
+
   // `return_address` is what the unwinder saw; the call instruction is one byte before it.
   // Never empty.
-  const std::vector<Frame>& frames_for(std::uintptr_t return_address);
+  const std::vector<Frame>& frames_for(std::uintptr_t return_address, DebugInfo debug_info = DebugInfo::Read);
 
  private:
   struct ModuleReader {
@@ -56,7 +62,11 @@ class Symbolizer {
     DynamicSymbols index;         // read once the module has had kIndexAfterLookups lookups
   };
 
-  std::unordered_map<std::uintptr_t, std::vector<Frame>> cache_;
+  struct CachedFrames {
+    std::vector<Frame> frames;
+    bool complete = false;  // the module's debug information was read for them
+  };
+  std::unordered_map<std::uintptr_t, CachedFrames> cache_;
   std::unordered_map<std::string, std::string> source_paths_;  // source_file_path of each DWARF path
   // Keyed by (load bias, name); libbacktrace states cannot be freed, so readers live as long as this.
   std::map<std::pair<std::uintptr_t, std::string>, ModuleReader> readers_;

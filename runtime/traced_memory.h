@@ -24,8 +24,9 @@ inline constexpr std::int64_t kMaxThreadHeadroom = 4 * kHeadroomChunk;
 // view of every site's live bytes is taken (site_counters::capture_peak_view), on the allocating
 // thread. The step is max(kMinViewStep, peak / kViewStepDivisor): a view's total is within a step of
 // the peak (plus, with several threads, the headroom bound above), and a peak that grows to P takes
-// about kViewStepDivisor * ln(P / kMinViewStep) views in all.
-inline constexpr std::int64_t kMinViewStep = 64 * 1024;
+// about kViewStepDivisor * ln(P / kMinViewStep) views in all. A snapshot at a total at least the last
+// view's takes a view first (runtime/snapshot_builder.cpp).
+inline constexpr std::int64_t kMinViewStep = 4 * 1024;
 inline constexpr std::int64_t kViewStepDivisor = 64;
 
 // `bytes` > 0: traced blocks of that many bytes were allocated; < 0: freed.

@@ -120,7 +120,7 @@ struct SiteActivity {
 };
 
 // The moment the per-site peak figures were taken: when the traced total last passed the peak seen
-// before by a step (runtime/traced_memory.h), so `total` is within max(64 KiB, peak / 64) of the peak.
+// before by a step (runtime/traced_memory.h), so `total` is within max(4 KiB, peak / 64) of the peak.
 struct PeakView {
   std::uint64_t total = 0;  // bytes live in the view: the sum of the sites' peak_size
 };

@@ -345,7 +345,7 @@
   }
 
   const ACTIVITY_TITLES = {
-    'peak-sites': 'What each site held when the traced total was at its peak (the per-site view taken within max(64 KiB, peak/64) of it)',
+    'peak-sites': 'What each site held when the traced total was at its peak (the per-site view taken within max(4 KiB, peak/64) of it)',
     allocated: 'Bytes allocated since tracing started, freed or not',
     calls: 'Calls to allocation functions since tracing started',
     temporary: 'Allocations freed by their thread before it allocated again',
