@@ -9,15 +9,6 @@
 namespace heapsnap {
 namespace {
 
-std::string groups_name(GroupBy group_by, std::size_t n) {
-  switch (group_by) {
-    case GroupBy::Lineno: return n == 1 ? "line" : "lines";
-    case GroupBy::Filename: return n == 1 ? "file" : "files";
-    case GroupBy::Traceback: return n == 1 ? "traceback" : "tracebacks";
-  }
-  return {};
-}
-
 std::string measure_title(Measure measure) {
   switch (measure) {
     case Measure::Live: return "live bytes";
@@ -79,7 +70,7 @@ ActivityTextReporter::ActivityTextReporter(std::vector<SiteStatistic> statistics
 
 void ActivityTextReporter::render(std::ostream& out) const {
   const std::size_t shown = shown_entries(statistics_.size(), options_);
-  out << "Top " << shown << " " << groups_name(options_.group_by, shown) << " by " << measure_title(measure_) << "\n";
+  out << "Top " << shown << " " << group_noun(options_.group_by, shown) << " by " << measure_title(measure_) << "\n";
   SiteStatistic total, other;
   for (std::size_t i = 0; i < statistics_.size(); ++i) {
     const SiteStatistic& s = statistics_[i];
@@ -120,7 +111,7 @@ ActivityDiffTextReporter::ActivityDiffTextReporter(std::vector<SiteStatisticDiff
 void ActivityDiffTextReporter::render(std::ostream& out) const {
   const std::size_t shown = shown_entries(differences_.size(), options_);
   out << "Top " << shown << (shown == 1 ? " difference" : " differences") << " of " << measure_title(measure_) << " by "
-      << groups_name(options_.group_by, 1) << "\n";
+      << group_noun(options_.group_by, 1) << "\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const SiteStatisticDiff& diff = differences_[i];
     write_entry(out, i + 1, diff.newer.traceback, options_.group_by, amounts(diff.newer, diff.older));

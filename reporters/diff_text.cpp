@@ -6,25 +6,13 @@
 #include "snapshot/text_forms.h"
 
 namespace heapsnap {
-namespace {
-
-std::string group_name(GroupBy group_by) {
-  switch (group_by) {
-    case GroupBy::Lineno: return "line";
-    case GroupBy::Filename: return "file";
-    case GroupBy::Traceback: return "traceback";
-  }
-  return {};
-}
-
-}  // namespace
 
 DiffTextReporter::DiffTextReporter(std::vector<StatisticDiff> differences, StatisticsReportOptions options)
     : differences_(std::move(differences)), options_(options) {}
 
 void DiffTextReporter::render(std::ostream& out) const {
   const std::size_t shown = shown_entries(differences_.size(), options_);
-  out << "Top " << shown << (shown == 1 ? " difference" : " differences") << " by " << group_name(options_.group_by)
+  out << "Top " << shown << (shown == 1 ? " difference" : " differences") << " by " << group_noun(options_.group_by, 1)
       << (options_.cumulative ? " (cumulative)" : "") << "\n";
 
   for (std::size_t i = 0; i < shown; ++i) {

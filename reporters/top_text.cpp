@@ -7,25 +7,13 @@
 #include "snapshot/text_forms.h"
 
 namespace heapsnap {
-namespace {
-
-std::string plural_of_group(GroupBy group_by, std::size_t n) {
-  switch (group_by) {
-    case GroupBy::Lineno: return n == 1 ? "line" : "lines";
-    case GroupBy::Filename: return n == 1 ? "file" : "files";
-    case GroupBy::Traceback: return n == 1 ? "traceback" : "tracebacks";
-  }
-  return {};
-}
-
-}  // namespace
 
 TopTextReporter::TopTextReporter(std::vector<Statistic> statistics, StatisticsReportOptions options)
     : statistics_(std::move(statistics)), options_(options) {}
 
 void TopTextReporter::render(std::ostream& out) const {
   const std::size_t shown = shown_entries(statistics_.size(), options_);
-  out << "Top " << shown << " " << plural_of_group(options_.group_by, shown)
+  out << "Top " << shown << " " << group_noun(options_.group_by, shown)
       << (options_.cumulative ? " (cumulative: each frame of a stack counts the whole allocation)" : "") << "\n";
 
   for (std::size_t i = 0; i < shown; ++i) {

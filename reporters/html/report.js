@@ -358,26 +358,10 @@
     const choices = [['peak', 'Live, largest snapshot', data.peak]];
     if (data.end_view !== data.peak_view) choices.push(['end', 'Live, last snapshot', data.end]);
     else if (state.view === 'end') state.view = 'peak';
-    for (const [name, label, index] of choices) {
-      const s = snapshots[index];
-      const button = element('button', { type: 'button', 'data-view': name, 'aria-pressed': String(state.view === name) },
-                             `${label}: ${baseName(s.file)}, ${formatSize(s.traced_current)}`);
-      button.addEventListener('click', () => {
-        if (state.view === name) return;
-        state.view = name;
-        state.zoom = 0;
-        writeFragment();
-        renderView();
-      });
-      group.append(button);
-    }
-    if (choices.length === 1) group.append(element('span', { class: 'note' }, ' (the largest snapshot is the last one)'));
-    for (const view of views) {
-      const key = viewKey(view);
-      if (!key) continue;
-      const button = element('button', { type: 'button', 'data-view': key, 'aria-pressed': String(state.view === key),
-                                          title: ACTIVITY_TITLES[key] },
-                             `${ACTIVITY_LABELS[key]}: ${amount(view, view.size)}`);
+    // A button that shows view `key` when pressed.
+    const viewButton = (key, text, attributes) => {
+      const button = element('button', Object.assign({ type: 'button', 'data-view': key, 'aria-pressed': String(state.view === key) },
+                                                     attributes), text);
       button.addEventListener('click', () => {
         if (state.view === key) return;
         state.view = key;
@@ -386,6 +370,15 @@
         renderView();
       });
       group.append(button);
+    };
+    for (const [name, label, index] of choices) {
+      const s = snapshots[index];
+      viewButton(name, `${label}: ${baseName(s.file)}, ${formatSize(s.traced_current)}`);
+    }
+    if (choices.length === 1) group.append(element('span', { class: 'note' }, ' (the largest snapshot is the last one)'));
+    for (const view of views) {
+      const key = viewKey(view);
+      if (key) viewButton(key, `${ACTIVITY_LABELS[key]}: ${amount(view, view.size)}`, { title: ACTIVITY_TITLES[key] });
     }
   }
 
