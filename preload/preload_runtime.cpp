@@ -27,6 +27,7 @@
 #include "runtime/snapshot_service.h"
 #include "runtime/stack_capture.h"
 #include "runtime/trace_table.h"
+#include "runtime/traced_memory.h"
 #include "runtime/tracing.h"
 #include "snapshot/snapshot_json.h"
 
@@ -128,7 +129,10 @@ void write_snapshot(const char* reason, bool analyze_leaks, unsigned sequence = 
     if (analyze_leaks && g_leak_analysis != nullptr) findings = g_leak_analysis(g_reachable_cycles);
     // Interval snapshots sum the per-site totals: frequent, they must not cost a walk of the heap.
     const auto source = sequence != 0 && !findings ? LiveBlockSource::SiteCounters : LiveBlockSource::HeapWalk;
-    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source, g_started_from_outside.load());
+    // Numbered snapshots carry the peak since the previous one, and start the next window.
+    const Snapshot snapshot = build_snapshot(reason, findings ? &*findings : nullptr, source, g_started_from_outside.load(),
+                                             sequence != 0 ? PeakWindow::SincePreviousSnapshot : PeakWindow::Whole);
+    if (sequence != 0) traced_memory::start_peak_window();
     // A numbered snapshot that waited while the program's last snapshot was built would land after it:
     // the last one stays the last.
     if (sequence != 0 && g_final_snapshot_started.load()) return;

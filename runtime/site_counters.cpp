@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "allocator/os.h"
@@ -113,15 +114,35 @@ template <typename T>
   counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
-// The per-site live totals at the last peak view: dense by site index, in heapsnap's own memory.
+// The per-site live totals of a peak view: dense by site index, in heapsnap's own memory.
 struct PeakSlot {
   std::int64_t bytes;
   std::int64_t blocks;
 };
-PeakSlot* g_peak_slots = nullptr;  // kMaxSites slots, mapped on the first capture (untouched pages cost nothing)
-std::uint32_t g_peak_used = 0;     // slots the view fills
-std::int64_t g_peak_total = 0;
-std::atomic<bool> g_peak_busy{false};  // a capture or a copy under way
+struct StoredView {
+  PeakSlot* slots = nullptr;  // kMaxSites slots, mapped on the first capture (untouched pages cost nothing)
+  std::uint32_t used = 0;     // slots the view fills
+  std::int64_t total = 0;
+};
+StoredView g_views[2];                 // indexed by PeakWindow
+std::atomic<bool> g_peak_busy{false};  // a capture, a copy or a clear under way
+
+StoredView& stored(PeakWindow window) { return g_views[static_cast<int>(window)]; }
+
+// Holds g_peak_busy for its scope: waits for a capture or a copy by another thread to end.
+class ViewsLock {
+ public:
+  ViewsLock() {
+    bool expected = false;
+    while (!g_peak_busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
+      expected = false;
+      sched_yield();
+    }
+  }
+  ~ViewsLock() { g_peak_busy.store(false, std::memory_order_release); }
+  ViewsLock(const ViewsLock&) = delete;
+  ViewsLock& operator=(const ViewsLock&) = delete;
+};
 
 // The highest leaf of any table, plus one: how far the dense sums go.
 std::uint32_t leaves_in_use() noexcept {
@@ -224,55 +245,65 @@ bool activity_by_site(std::vector<SiteActivity>& out) {
   return true;
 }
 
-void capture_peak_view() noexcept {
-  if (g_peak_busy.exchange(true, std::memory_order_acquire)) return;  // another thread is at it
-  if (g_peak_slots == nullptr) g_peak_slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
-  if (g_peak_slots != nullptr) {
-    const std::uint32_t used = leaves_in_use() * kLeafSites;
-    for (std::uint32_t i = 0; i < used; ++i) g_peak_slots[i] = {0, 0};
-    for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-      for (std::uint32_t l = 0; l * kLeafSites < used; ++l) {
-        const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
-        if (leaf == nullptr) continue;
-        for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-          g_peak_slots[l * kLeafSites + s].bytes += leaf->sites[s].bytes.load(std::memory_order_relaxed);
-          g_peak_slots[l * kLeafSites + s].blocks += leaf->sites[s].blocks.load(std::memory_order_relaxed);
-        }
+namespace {
+
+// Every site's live totals now into `view`. False when its slots cannot be mapped.
+bool sum_into(StoredView& view) noexcept {
+  if (view.slots == nullptr) view.slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
+  if (view.slots == nullptr) return false;
+  const std::uint32_t used = leaves_in_use() * kLeafSites;
+  for (std::uint32_t i = 0; i < used; ++i) view.slots[i] = {0, 0};
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
+    for (std::uint32_t l = 0; l * kLeafSites < used; ++l) {
+      const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
+      if (leaf == nullptr) continue;
+      for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+        view.slots[l * kLeafSites + s].bytes += leaf->sites[s].bytes.load(std::memory_order_relaxed);
+        view.slots[l * kLeafSites + s].blocks += leaf->sites[s].blocks.load(std::memory_order_relaxed);
       }
     }
-    std::int64_t total = 0;
-    for (std::uint32_t i = 0; i < used; ++i) total += g_peak_slots[i].bytes;
-    g_peak_used = used;
-    g_peak_total = total;
+  }
+  std::int64_t total = 0;
+  for (std::uint32_t i = 0; i < used; ++i) total += view.slots[i].bytes;
+  view.used = used;
+  view.total = total;
+  return true;
+}
+
+}  // namespace
+
+void capture_peak_view(bool window, bool whole) noexcept {
+  if (!window && !whole) return;
+  if (g_peak_busy.exchange(true, std::memory_order_acquire)) return;  // another thread is at it
+  StoredView& first = stored(window ? PeakWindow::SincePrevious : PeakWindow::Whole);
+  if (sum_into(first) && window && whole) {  // the window's peak is the whole run's too
+    StoredView& copy = stored(PeakWindow::Whole);
+    if (copy.slots == nullptr) copy.slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
+    if (copy.slots != nullptr) {
+      std::copy(first.slots, first.slots + first.used, copy.slots);
+      copy.used = first.used;
+      copy.total = first.total;
+    }
   }
   g_peak_busy.store(false, std::memory_order_release);
 }
 
-PeakView peak_view() {
-  PeakView view;
-  bool expected = false;
-  while (!g_peak_busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
-    expected = false;
-    sched_yield();
+PeakView peak_view(PeakWindow window) {
+  PeakView result;
+  ViewsLock lock;
+  const StoredView& view = stored(window);
+  result.total = view.total;
+  for (std::uint32_t i = 0; i < view.used; ++i) {
+    if (view.slots[i].blocks > 0 && view.slots[i].bytes >= 0)
+      result.sites.push_back({static_cast<alloc::SiteTag>(i + kFirstSite), view.slots[i].bytes, view.slots[i].blocks});
   }
-  view.total = g_peak_total;
-  for (std::uint32_t i = 0; i < g_peak_used; ++i) {
-    if (g_peak_slots[i].blocks > 0 && g_peak_slots[i].bytes >= 0)
-      view.sites.push_back({static_cast<alloc::SiteTag>(i + kFirstSite), g_peak_slots[i].bytes, g_peak_slots[i].blocks});
-  }
-  g_peak_busy.store(false, std::memory_order_release);
-  return view;
+  return result;
 }
 
-void clear_peak_view() noexcept {
-  bool expected = false;
-  while (!g_peak_busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
-    expected = false;
-    sched_yield();
-  }
-  g_peak_used = 0;
-  g_peak_total = 0;
-  g_peak_busy.store(false, std::memory_order_release);
+void clear_peak_view(PeakWindow window) noexcept {
+  ViewsLock lock;
+  stored(window).used = 0;
+  stored(window).total = 0;
 }
 
 void after_fork_in_child() noexcept { g_peak_busy.store(false, std::memory_order_relaxed); }
@@ -315,7 +346,8 @@ void reset() noexcept {
     table->last_allocation = nullptr;
   }
   g_overflow.store(false, std::memory_order_relaxed);
-  clear_peak_view();
+  clear_peak_view(PeakWindow::Whole);
+  clear_peak_view(PeakWindow::SincePrevious);
 }
 
 }  // namespace heapsnap::site_counters

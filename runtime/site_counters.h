@@ -58,17 +58,22 @@ struct SiteActivity {
 };
 bool activity_by_site(std::vector<SiteActivity>& out);
 
-// The per-site live totals at the traced-memory peak (traced_memory.h calls capture_peak_view when
-// the peak passes the last view by a step): `total` is the sum of the view's sites. One capture runs
-// at a time; a capture that finds another under way is skipped.
-void capture_peak_view() noexcept;
+// The per-site live totals at the traced-memory peak: of the whole run (since tracing started or the
+// last reset_peak()), and of the window since the previous numbered snapshot (traced_memory.h). The
+// window's view is taken whenever its peak passes the last view by a step (traced_memory.h calls
+// capture_peak_view), on the allocating thread, and is the whole run's too when the window's peak is
+// the whole run's. capture_peak_view takes the sites' totals now as the window's view, the whole
+// run's, or both. `total` is the sum of a view's sites. One capture runs at a time; a capture that
+// finds another under way is skipped.
+enum class PeakWindow { Whole, SincePrevious };
+void capture_peak_view(bool window, bool whole) noexcept;
 struct PeakView {
   std::int64_t total = 0;
   std::vector<SiteTotal> sites;
 };
-PeakView peak_view();
-// The view is forgotten (with reset(), and when the peak is reset).
-void clear_peak_view() noexcept;
+PeakView peak_view(PeakWindow window);
+// A view is forgotten (both with reset(); the window's when a new window starts).
+void clear_peak_view(PeakWindow window) noexcept;
 // In a forked child: a capture another thread had under way at the fork never ends there.
 void after_fork_in_child() noexcept;
 // Live traced blocks of heapsnap's arena, summed over every table: what a heap walk will find, less

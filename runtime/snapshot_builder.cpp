@@ -121,17 +121,18 @@ ProcessInfo current_process(const std::string& reason) {
 constexpr std::size_t kActivitySitesPerMeasure = 256;
 
 template <typename TracebackOf, typename HasTraceback>
-void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index, HasTraceback&& has_traceback) {
+void add_activity(Snapshot& snapshot, PeakWindow peak_window, TracebackOf&& traceback_index, HasTraceback&& has_traceback) {
   if (snapshot.sampling_rate != 0) return;
   std::vector<site_counters::SiteActivity> activity;
   if (!site_counters::activity_by_site(activity)) return;
-  site_counters::PeakView view = site_counters::peak_view();
-  // Now is at least as close to the peak as the last view (a program that ends at its peak, a
-  // growing one): now is the view, exact when the total is the peak.
-  if (static_cast<std::int64_t>(snapshot.traced_current) >= view.total) {
-    site_counters::capture_peak_view();
-    view = site_counters::peak_view();
-  }
+  const auto window = peak_window == PeakWindow::SincePreviousSnapshot ? site_counters::PeakWindow::SincePrevious
+                                                                        : site_counters::PeakWindow::Whole;
+  // Now is at least as close to a peak as its last view (a program that ends at its peak, a growing
+  // one): now is that view, exact when the total is the peak.
+  const auto now = static_cast<std::int64_t>(snapshot.traced_current);
+  site_counters::capture_peak_view(now >= site_counters::peak_view(site_counters::PeakWindow::SincePrevious).total,
+                                   now >= site_counters::peak_view(site_counters::PeakWindow::Whole).total);
+  const site_counters::PeakView view = site_counters::peak_view(window);
   std::unordered_map<std::uint32_t, std::uint64_t> peak_bytes, peak_blocks;
   for (const site_counters::SiteTotal& site : view.sites) {
     peak_bytes[static_cast<std::uint32_t>(site.site)] += static_cast<std::uint64_t>(site.bytes);
@@ -187,13 +188,14 @@ void add_activity(Snapshot& snapshot, TracebackOf&& traceback_index, HasTracebac
     snapshot.tracebacks.push_back(Traceback{{frame}, 1});
     snapshot.activity.push_back(others);
   }
-  if (!view.sites.empty()) snapshot.peak_view = PeakView{static_cast<std::uint64_t>(std::max<std::int64_t>(view.total, 0))};
+  snapshot.peak_view = PeakView{static_cast<std::uint64_t>(std::max<std::int64_t>(view.total, 0)),
+                                peak_window == PeakWindow::SincePreviousSnapshot};
 }
 
 }  // namespace
 
 Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source,
-                        bool with_memory_before_tracing) {
+                        bool with_memory_before_tracing, PeakWindow peak_window) {
   RecursionGuard guard;  // everything allocated while building is heapsnap's own, untraced
   std::lock_guard lock(g_snapshot_mutex);
   Snapshot snapshot;
@@ -269,7 +271,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
     snapshot.traces[trace->second].size += static_cast<std::uint64_t>(std::llround(aggregate.size));
     snapshot.traces[trace->second].count += static_cast<std::uint64_t>(std::llround(aggregate.count));
   }
-  add_activity(snapshot, traceback_index, [&](std::uint32_t site) { return index_of_site.contains(site); });
+  add_activity(snapshot, peak_window, traceback_index, [&](std::uint32_t site) { return index_of_site.contains(site); });
   if (findings != nullptr) {
     snapshot.thread_stop = findings->thread_stop;
     for (const BlockCycle& found : findings->cycles) {

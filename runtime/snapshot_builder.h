@@ -38,8 +38,12 @@ enum class LiveBlockSource { HeapWalk, SiteCounters };
 // `with_memory_before_tracing` (a heap walk only): the blocks allocated while tracing was off
 // (SiteTag::NotTracing) as one more trace, Trace::before_tracing, with a one-frame traceback
 // "<allocated before tracing started>". tracemalloc's take_snapshot() leaves them out.
+// `peak_window`: whose peak the per-site peak view is (Snapshot::peak_view): the whole run's, or, for
+// numbered snapshots, the window since the previous one (traced_memory::start_peak_window).
+enum class PeakWindow { Whole, SincePreviousSnapshot };
 Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings = nullptr,
-                        LiveBlockSource source = LiveBlockSource::HeapWalk, bool with_memory_before_tracing = false);
+                        LiveBlockSource source = LiveBlockSource::HeapWalk, bool with_memory_before_tracing = false,
+                        PeakWindow peak_window = PeakWindow::Whole);
 
 // The traceback of the live traced block holding `p` (interior pointers allowed).
 std::optional<Traceback> traceback_of_block(const void* p);

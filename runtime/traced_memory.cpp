@@ -10,17 +10,30 @@ namespace {
 
 // Each on a cache line of its own: the pool is written only when a thread's headroom runs out or
 // overflows, the peak only when it rises, the epoch only on resets.
-alignas(64) std::atomic<std::int64_t> g_pool{0};   // headroom below the peak that no thread holds
+alignas(64) std::atomic<std::int64_t> g_pool{0};   // headroom below the window's peak that no thread holds
+// The highest total since tracing started or reset_peak() (g_peak), and since the current window began
+// (g_window_peak, <= g_peak): the headroom is below the window's, which rises exactly as the whole
+// run's did before windows; the whole run's is the highest the window's ever was.
 alignas(64) std::atomic<std::int64_t> g_peak{0};
+alignas(64) std::atomic<std::int64_t> g_window_peak{0};
 alignas(64) std::atomic<std::uint64_t> g_epoch{1};  // a thread's headroom from an older epoch is void
 // Bytes of threads that could get no counter table (out of memory): counted here instead.
 alignas(64) std::atomic<std::int64_t> g_tableless{0};
 // The peak at which the next per-site view of the peak is taken (site_counters::capture_peak_view).
 alignas(64) std::atomic<std::int64_t> g_next_view{0};
 
-[[gnu::noinline]] void take_peak_view(std::int64_t peak) noexcept {
-  g_next_view.store(peak + std::max(kMinViewStep, peak / kViewStepDivisor), std::memory_order_relaxed);
-  site_counters::capture_peak_view();
+// Raises the whole run's peak to `window_peak` if it is higher; whether `window_peak` is the whole
+// run's peak now.
+bool raise_whole_peak(std::int64_t window_peak) noexcept {
+  std::int64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (peak < window_peak && !g_peak.compare_exchange_weak(peak, window_peak, std::memory_order_relaxed)) {
+  }
+  return window_peak >= peak;
+}
+
+[[gnu::noinline]] void take_peak_view(std::int64_t window_peak, bool whole_too) noexcept {
+  g_next_view.store(window_peak + std::max(kMinViewStep, window_peak / kViewStepDivisor), std::memory_order_relaxed);
+  site_counters::capture_peak_view(true, whole_too);
 }
 
 // Takes `need` bytes from the pool, and a chunk more while the pool is well above that, so that
@@ -35,9 +48,10 @@ alignas(64) std::atomic<std::int64_t> g_next_view{0};
   if (before >= need) return 0;
   // A new peak, by as much as this allocation goes beyond it. The pool stays what it was: empty.
   const std::int64_t beyond = need - std::max<std::int64_t>(before, 0);
-  const std::int64_t peak = g_peak.fetch_add(beyond, std::memory_order_relaxed) + beyond;
+  const std::int64_t window_peak = g_window_peak.fetch_add(beyond, std::memory_order_relaxed) + beyond;
   g_pool.fetch_add(beyond, std::memory_order_relaxed);
-  if (peak >= g_next_view.load(std::memory_order_relaxed)) [[unlikely]] take_peak_view(peak);
+  const bool whole = raise_whole_peak(window_peak);
+  if (window_peak >= g_next_view.load(std::memory_order_relaxed)) [[unlikely]] take_peak_view(window_peak, whole);
   return 0;
 }
 
@@ -80,7 +94,17 @@ void add(std::int64_t bytes) noexcept {
 Totals totals() noexcept {
   const std::int64_t current = current_bytes();
   const std::int64_t peak = g_peak.load(std::memory_order_relaxed);
-  return {current, std::max(peak, current)};
+  const std::int64_t window_peak = g_window_peak.load(std::memory_order_relaxed);
+  return {current, std::max(peak, current), std::max(window_peak, current)};
+}
+
+void start_peak_window() noexcept {
+  g_epoch.fetch_add(1, std::memory_order_relaxed);  // every thread's headroom is now void
+  const std::int64_t current = std::max<std::int64_t>(current_bytes(), 0);
+  g_pool.store(0, std::memory_order_relaxed);
+  g_window_peak.store(current, std::memory_order_relaxed);
+  site_counters::clear_peak_view(site_counters::PeakWindow::SincePrevious);
+  take_peak_view(current, raise_whole_peak(current));  // now is the window's peak, until the total passes it
 }
 
 void reset_peak() noexcept {
@@ -88,7 +112,8 @@ void reset_peak() noexcept {
   const std::int64_t current = current_bytes();
   g_pool.store(0, std::memory_order_relaxed);
   g_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
-  take_peak_view(std::max<std::int64_t>(current, 0));  // now is the peak, until the total passes it
+  g_window_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
+  take_peak_view(std::max<std::int64_t>(current, 0), true);  // now is the peak, until the total passes it
 }
 
 void reset() noexcept {
@@ -96,6 +121,7 @@ void reset() noexcept {
   g_tableless.store(0, std::memory_order_relaxed);
   g_pool.store(0, std::memory_order_relaxed);
   g_peak.store(0, std::memory_order_relaxed);
+  g_window_peak.store(0, std::memory_order_relaxed);
   g_next_view.store(0, std::memory_order_relaxed);
 }
 

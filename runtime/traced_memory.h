@@ -34,9 +34,15 @@ void add(std::int64_t bytes) noexcept;
 
 struct Totals {
   std::int64_t current;
-  std::int64_t peak;
+  std::int64_t peak;         // since tracing started or reset_peak()
+  std::int64_t window_peak;  // since the current window began (start_peak_window), <= peak
 };
 Totals totals() noexcept;
+
+// Starts a new window of the peak: what numbered (interval) snapshots report, the peak since the
+// previous one. The whole run's peak, get_traced_memory()'s, is not touched. Allocations racing with
+// it may count for the old window.
+void start_peak_window() noexcept;
 
 // The peak becomes the current total. Allocations racing with it may count for the old peak.
 void reset_peak() noexcept;

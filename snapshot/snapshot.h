@@ -123,6 +123,9 @@ struct SiteActivity {
 // before by a step (runtime/traced_memory.h), so `total` is within max(4 KiB, peak / 64) of the peak.
 struct PeakView {
   std::uint64_t total = 0;  // bytes live in the view: the sum of the sites' peak_size
+  // The peak since the previous numbered (interval) snapshot, not since tracing started: what an
+  // interval snapshot's view is.
+  bool since_previous_snapshot = false;
 };
 
 struct Snapshot {

@@ -137,6 +137,12 @@ class SchemaReader {
       const JsonPath path = root.member("peak_view");
       require_object(*view, path);
       snapshot.peak_view = PeakView{unsigned_member<std::uint64_t>(*view, path, "total")};
+      if (const Json* since = optional(*view, "since")) {
+        const std::string value = string(*since, path.member("since"));
+        if (value != "tracing_start" && value != "previous_snapshot")
+          fail(path.member("since"), "expected \"tracing_start\" or \"previous_snapshot\", got " + quote(value));
+        snapshot.peak_view->since_previous_snapshot = value == "previous_snapshot";
+      }
     }
     return snapshot;
   }

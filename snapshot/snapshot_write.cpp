@@ -174,7 +174,11 @@ void write_snapshot_json(const Snapshot& snapshot, std::ostream& out) {
                          {"peak_count", activity.peak_count}};
     });
   }
-  if (snapshot.peak_view) out << ",\n  \"peak_view\": " << dump(OrderedJson{{"total", snapshot.peak_view->total}});
+  if (snapshot.peak_view) {
+    out << ",\n  \"peak_view\": "
+        << dump(OrderedJson{{"total", snapshot.peak_view->total},
+                            {"since", snapshot.peak_view->since_previous_snapshot ? "previous_snapshot" : "tracing_start"}});
+  }
   if (!snapshot.free_errors.empty()) {  // optional: absent in files of programs without bad frees
     out << ",\n";
     write_array(out, "free_errors", snapshot.free_errors, [](const FreeError& error) {

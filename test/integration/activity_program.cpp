@@ -10,8 +10,10 @@
 //                    the last one is freed before anything else is allocated: 1 temporary
 //   after_peak_site  1 of 512 KiB after the peak, freed: 1 call, temporary, nothing at the peak
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,7 +46,25 @@ void worker() {
 
 }  // namespace
 
-int main() {
+// `activity_program phases`: the peak of 1 MiB (peak_site), then, half a second later, one of 512 KiB
+// (after_peak_site), each freed, half a second apart: interval snapshots between them each see their
+// own window's peak.
+int phases() {
+  void* peak[4];
+  for (void*& p : peak) p = peak_site();
+  escape(peak);
+  for (void* p : peak) std::free(p);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  void* after = after_peak_site();
+  escape(after);
+  std::free(after);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::puts("done");
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "phases") return phases();
   std::vector<std::thread> threads;  // allocated here, before the workers: its buffer is not theirs
   threads.reserve(4);
   for (int t = 0; t < 4; ++t) threads.emplace_back(worker);

@@ -88,6 +88,36 @@ class Activity(HeapsnapTestCase):
             if short_name(entry["traceback"][0]["function"]) in EXPECTED:
                 self.assertEqual((entry["calls_diff"], entry["temporary_diff"], entry["peak_size_diff"]), (0, 0, 0))
 
+    def test_interval_snapshots_carry_the_peak_since_the_previous_one(self):
+        result = self.profile(str(PROGRAM), "phases", extra=("--interval", "100"))
+        self.assertEqual(result.stdout, b"done\n")
+        numbered = sorted(self.dir.glob("out.snap-*.json"), key=lambda p: int(p.name.split("-")[1].split(".")[0]))
+        self.assertGreaterEqual(len(numbered), 4, numbered)
+        def peak_by_function(path):
+            # Through `stats`: a site that held nothing when the snapshot was taken is named by the
+            # reading commands, from the program's debug information (Symbolizer::DebugInfo::OnlyRead).
+            result = run([HEAPSNAP, "stats", str(path), "--sort", "peak", "--format", "json", "--limit", "0"], cwd=self.dir)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            found = {}
+            for entry in json.loads(result.stdout):
+                name = short_name(entry["traceback"][0]["function"])
+                found[name] = found.get(name, 0) + entry["peak_size"]
+            return found
+        views = []
+        for path in numbered:
+            found = peak_by_function(path)
+            views.append((json.loads(path.read_text())["peak_view"]["since"], found.get("peak_site", 0),
+                          found.get("after_peak_site", 0)))
+        self.assertEqual({since for since, _, _ in views}, {"previous_snapshot"})
+        # A window that saw the second peak and not the first: the 512 KiB block, not the 1 MiB.
+        self.assertIn((512 * KiB, 0), [(after, peak) for _, peak, after in views])
+        # And the first window's peak is the 1 MiB; later quiet windows hold neither.
+        self.assertIn((0, 1024 * KiB), [(after, peak) for _, peak, after in views])
+        # The exit snapshot's view is the whole run's peak.
+        self.assertEqual(self.snapshot()["peak_view"]["since"], "tracing_start")
+        found = peak_by_function(self.dir / "out.json")
+        self.assertEqual((found.get("peak_site"), found.get("after_peak_site", 0)), (1024 * KiB, 0))
+
     def test_bad_requests_are_refused(self):
         self.profile_program()
         cumulative = run([HEAPSNAP, "stats", "out.json", "--sort", "calls", "--cumulative"], cwd=self.dir)

@@ -101,3 +101,62 @@ TEST_CASE("several threads: current exact, the peak never below the true one and
   }
   reset_all();
 }
+
+TEST_CASE("one thread: the window's peak is exact, restarts at each window, and the whole run's is its maximum") {
+  reset_all();
+  std::mt19937_64 random(11);
+  std::vector<std::int64_t> live;
+  std::int64_t current = 0, peak = 0, window_peak = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const bool growing = (step / 1500) % 2 == 0;
+    if (live.empty() || random() % 100 < (growing ? 70u : 30u)) {
+      const std::int64_t size = static_cast<std::int64_t>(random() % (random() % 10 == 0 ? 200000 : 700)) + 1;
+      live.push_back(size);
+      current += size;
+      traced::add(size);
+    } else {
+      const std::size_t which = random() % live.size();
+      current -= live[which];
+      traced::add(-live[which]);
+      live[which] = live.back();
+      live.pop_back();
+    }
+    peak = std::max(peak, current);
+    window_peak = std::max(window_peak, current);
+    if (step % 613 == 0 && step > 0) {
+      traced::start_peak_window();  // what an interval snapshot does: the window starts over
+      window_peak = current;
+    }
+    const traced::Totals totals = traced::totals();
+    REQUIRE(totals.current == current);
+    REQUIRE(totals.window_peak == window_peak);
+    REQUIRE(totals.peak == peak);  // untouched by the windows
+  }
+}
+
+TEST_CASE("the peak views: the window's and the whole run's, each of the sites at its peak") {
+  using heapsnap::site_counters::PeakWindow;
+  namespace counters = heapsnap::site_counters;
+  reset_all();
+  const auto first = static_cast<heapsnap::alloc::SiteTag>(static_cast<std::uint32_t>(heapsnap::alloc::SiteTag::FirstTraced) + 1);
+  const auto second = static_cast<heapsnap::alloc::SiteTag>(static_cast<std::uint32_t>(first) + 1);
+  int blocks[4];
+  // 1 MiB at the first site, freed: the whole run's peak.
+  counters::allocated(first, 1 << 20, &blocks[0]);
+  traced::add(1 << 20);
+  counters::freed(first, 1 << 20, &blocks[0]);
+  traced::add(-(1 << 20));
+  traced::start_peak_window();
+  // 256 KiB at the second: the new window's peak only.
+  counters::allocated(second, 256 << 10, &blocks[1]);
+  traced::add(256 << 10);
+  const counters::PeakView whole = counters::peak_view(PeakWindow::Whole);
+  const counters::PeakView window = counters::peak_view(PeakWindow::SincePrevious);
+  REQUIRE(whole.sites.size() == 1);
+  CHECK((whole.sites[0].site == first && whole.sites[0].bytes == (1 << 20) && whole.total == (1 << 20)));
+  REQUIRE(window.sites.size() == 1);
+  CHECK((window.sites[0].site == second && window.sites[0].bytes == (256 << 10) && window.total == (256 << 10)));
+  counters::freed(second, 256 << 10, &blocks[1]);
+  traced::add(-(256 << 10));
+  reset_all();
+}

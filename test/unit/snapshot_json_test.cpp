@@ -71,7 +71,10 @@ void require_identical(const Snapshot& a, const Snapshot& b) {
     CHECK(a.activity[i].peak_count == b.activity[i].peak_count);
   }
   CHECK(a.peak_view.has_value() == b.peak_view.has_value());
-  if (a.peak_view && b.peak_view) CHECK(a.peak_view->total == b.peak_view->total);
+  if (a.peak_view && b.peak_view) {
+    CHECK(a.peak_view->total == b.peak_view->total);
+    CHECK(a.peak_view->since_previous_snapshot == b.peak_view->since_previous_snapshot);
+  }
   REQUIRE(a.cycles.size() == b.cycles.size());
   for (std::size_t i = 0; i < a.cycles.size(); ++i) {
     const Cycle& x = a.cycles[i];
@@ -123,9 +126,10 @@ TEST_CASE("a trace of memory allocated before tracing started round-trips", "[sn
 TEST_CASE("per-site activity and the peak view round-trip; a file without them reads with none", "[snapshot_json]") {
   Snapshot original = full_snapshot();
   original.activity = {{TracebackIndex{0}, 7, 700, 3, 200, 2}, {TracebackIndex{1}, 1, 50, 0, 0, 0}};
-  original.peak_view = PeakView{200};
+  original.peak_view = PeakView{200, true};
   const std::string text = to_json(original);
   require_identical(original, parse_snapshot_json(text, "memory"));
+  CHECK(nlohmann::json::parse(text)["peak_view"] == nlohmann::json::parse(R"({"total":200,"since":"previous_snapshot"})"));
   CHECK(nlohmann::json::parse(text)["activity"][0] ==
         nlohmann::json::parse(R"({"traceback":0,"calls":7,"allocated_size":700,"temporary":3,"peak_size":200,"peak_count":2})"));
   const Snapshot without = parse_snapshot_json(to_json(full_snapshot()), "memory");
