@@ -29,7 +29,7 @@ struct Leaf {
 struct ThreadTable {
   std::atomic<Leaf*> leaves[kLeaves];
   std::atomic<std::uint64_t> calls{0};
-  const void* last_allocation = nullptr;  // this thread's last traced allocation, until freed
+  const void* last_allocation = nullptr;  // this thread's last traced allocation, until its next free
   ThreadTraced traced;
   std::atomic<bool> in_use{true};
   ThreadTable* next = nullptr;  // registry link, set once before publication
@@ -153,6 +153,16 @@ std::uint32_t leaves_in_use() noexcept {
   return used;
 }
 
+// Calls visit(leaf, index) for every leaf of every thread's table, below `leaf_limit`.
+template <typename Visit>
+void for_each_leaf(Visit visit, std::uint32_t leaf_limit = kLeaves) noexcept {
+  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
+    for (std::uint32_t l = 0; l < leaf_limit; ++l) {
+      if (const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire)) visit(*leaf, l);
+    }
+  }
+}
+
 }  // namespace
 
 void allocated(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept {
@@ -169,10 +179,10 @@ void freed(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcep
   if (Counter* counter = counter_for(site)) [[likely]] {
     bump(counter->bytes, -bytes);
     bump(counter->blocks, std::int64_t{-1});
-    if (tl_table->last_allocation == address) {
-      bump(counter->temporary, std::uint64_t{1});
-      tl_table->last_allocation = nullptr;
-    }
+    // Temporary only when this free is the thread's next event after the allocation: any free in
+    // between ends the chance, as heaptrack's count does (which is per process, this per thread).
+    if (tl_table->last_allocation == address) bump(counter->temporary, std::uint64_t{1});
+    tl_table->last_allocation = nullptr;
   }
 }
 
@@ -198,21 +208,17 @@ bool live_by_site(std::vector<SiteTotal>& out) {
   if (g_overflow.load(std::memory_order_relaxed)) return false;
   std::vector<std::int64_t> bytes;
   std::vector<std::int64_t> blocks;
-  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-    for (std::uint32_t l = 0; l < kLeaves; ++l) {
-      const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
-      if (leaf == nullptr) continue;
-      const std::size_t needed = std::size_t{l + 1} * kLeafSites;
-      if (bytes.size() < needed) {
-        bytes.resize(needed);
-        blocks.resize(needed);
-      }
-      for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-        bytes[std::size_t{l} * kLeafSites + s] += leaf->sites[s].bytes.load(std::memory_order_relaxed);
-        blocks[std::size_t{l} * kLeafSites + s] += leaf->sites[s].blocks.load(std::memory_order_relaxed);
-      }
+  for_each_leaf([&](const Leaf& leaf, std::uint32_t l) {
+    const std::size_t needed = std::size_t{l + 1} * kLeafSites;
+    if (bytes.size() < needed) {
+      bytes.resize(needed);
+      blocks.resize(needed);
     }
-  }
+    for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+      bytes[std::size_t{l} * kLeafSites + s] += leaf.sites[s].bytes.load(std::memory_order_relaxed);
+      blocks[std::size_t{l} * kLeafSites + s] += leaf.sites[s].blocks.load(std::memory_order_relaxed);
+    }
+  });
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     if (blocks[i] > 0 && bytes[i] >= 0) {
       out.push_back({static_cast<alloc::SiteTag>(static_cast<std::uint32_t>(i) + kFirstSite), bytes[i], blocks[i]});
@@ -224,19 +230,15 @@ bool live_by_site(std::vector<SiteTotal>& out) {
 bool activity_by_site(std::vector<SiteActivity>& out) {
   if (g_overflow.load(std::memory_order_relaxed)) return false;
   std::vector<SiteActivity> sums;
-  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-    for (std::uint32_t l = 0; l < kLeaves; ++l) {
-      const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
-      if (leaf == nullptr) continue;
-      if (sums.size() < std::size_t{l + 1} * kLeafSites) sums.resize(std::size_t{l + 1} * kLeafSites, SiteActivity{});
-      for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-        SiteActivity& sum = sums[std::size_t{l} * kLeafSites + s];
-        sum.calls += leaf->sites[s].calls.load(std::memory_order_relaxed);
-        sum.allocated_bytes += leaf->sites[s].allocated.load(std::memory_order_relaxed);
-        sum.temporary += leaf->sites[s].temporary.load(std::memory_order_relaxed);
-      }
+  for_each_leaf([&](const Leaf& leaf, std::uint32_t l) {
+    if (sums.size() < std::size_t{l + 1} * kLeafSites) sums.resize(std::size_t{l + 1} * kLeafSites, SiteActivity{});
+    for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+      SiteActivity& sum = sums[std::size_t{l} * kLeafSites + s];
+      sum.calls += leaf.sites[s].calls.load(std::memory_order_relaxed);
+      sum.allocated_bytes += leaf.sites[s].allocated.load(std::memory_order_relaxed);
+      sum.temporary += leaf.sites[s].temporary.load(std::memory_order_relaxed);
     }
-  }
+  });
   for (std::size_t i = 0; i < sums.size(); ++i) {
     if (sums[i].calls == 0) continue;
     sums[i].site = static_cast<alloc::SiteTag>(static_cast<std::uint32_t>(i) + kFirstSite);
@@ -247,22 +249,25 @@ bool activity_by_site(std::vector<SiteActivity>& out) {
 
 namespace {
 
+// A view's slots, mapped on first use (a view may hold every site). Null when they cannot be mapped.
+PeakSlot* slots_of(StoredView& view) noexcept {
+  if (view.slots == nullptr) view.slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
+  return view.slots;
+}
+
 // Every site's live totals now into `view`. False when its slots cannot be mapped.
 bool sum_into(StoredView& view) noexcept {
-  if (view.slots == nullptr) view.slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
-  if (view.slots == nullptr) return false;
+  if (slots_of(view) == nullptr) return false;
   const std::uint32_t used = leaves_in_use() * kLeafSites;
   for (std::uint32_t i = 0; i < used; ++i) view.slots[i] = {0, 0};
-  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-    for (std::uint32_t l = 0; l * kLeafSites < used; ++l) {
-      const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire);
-      if (leaf == nullptr) continue;
-      for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-        view.slots[l * kLeafSites + s].bytes += leaf->sites[s].bytes.load(std::memory_order_relaxed);
-        view.slots[l * kLeafSites + s].blocks += leaf->sites[s].blocks.load(std::memory_order_relaxed);
-      }
-    }
-  }
+  for_each_leaf(
+      [&](const Leaf& leaf, std::uint32_t l) {
+        for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+          view.slots[l * kLeafSites + s].bytes += leaf.sites[s].bytes.load(std::memory_order_relaxed);
+          view.slots[l * kLeafSites + s].blocks += leaf.sites[s].blocks.load(std::memory_order_relaxed);
+        }
+      },
+      used / kLeafSites);
   std::int64_t total = 0;
   for (std::uint32_t i = 0; i < used; ++i) total += view.slots[i].bytes;
   view.used = used;
@@ -278,8 +283,7 @@ void capture_peak_view(bool window, bool whole) noexcept {
   StoredView& first = stored(window ? PeakWindow::SincePrevious : PeakWindow::Whole);
   if (sum_into(first) && window && whole) {  // the window's peak is the whole run's too
     StoredView& copy = stored(PeakWindow::Whole);
-    if (copy.slots == nullptr) copy.slots = static_cast<PeakSlot*>(alloc::os_map_internal(sizeof(PeakSlot) * kMaxSites));
-    if (copy.slots != nullptr) {
+    if (slots_of(copy) != nullptr) {
       std::copy(first.slots, first.slots + first.used, copy.slots);
       copy.used = first.used;
       copy.total = first.total;
@@ -300,6 +304,11 @@ PeakView peak_view(PeakWindow window) {
   return result;
 }
 
+std::int64_t peak_view_total(PeakWindow window) noexcept {
+  ViewsLock lock;
+  return stored(window).total;
+}
+
 void clear_peak_view(PeakWindow window) noexcept {
   ViewsLock lock;
   stored(window).used = 0;
@@ -310,13 +319,9 @@ void after_fork_in_child() noexcept { g_peak_busy.store(false, std::memory_order
 
 std::int64_t live_blocks() noexcept {
   std::int64_t blocks = 0;
-  for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-    for (const auto& slot : table->leaves) {
-      const Leaf* leaf = slot.load(std::memory_order_acquire);
-      if (leaf == nullptr) continue;
-      for (const Counter& counter : leaf->sites) blocks += counter.blocks.load(std::memory_order_relaxed);
-    }
-  }
+  for_each_leaf([&](const Leaf& leaf, std::uint32_t) {
+    for (const Counter& counter : leaf.sites) blocks += counter.blocks.load(std::memory_order_relaxed);
+  });
   return blocks;
 }
 

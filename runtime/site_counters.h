@@ -18,8 +18,9 @@ namespace heapsnap::site_counters {
 
 // A traced block of `bytes` at `address` was allocated at `site` / freed. Besides the live totals, a
 // site counts its allocations and the bytes they asked for since tracing started, and its temporary
-// allocations: blocks freed by the thread that allocated them before it allocated anything else
-// (heaptrack's definition; each thread remembers its last traced allocation).
+// allocations: blocks whose free was the next thing their thread did with the allocator, no other
+// allocation or free in between (heaptrack's definition, per thread here where heaptrack's is per
+// process; each thread remembers its last traced allocation until its next free).
 void allocated(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept;
 void freed(alloc::SiteTag site, std::int64_t bytes, const void* address) noexcept;
 // One call to an allocation function while tracing (traced or not: what heaptrack calls "calls").
@@ -72,6 +73,7 @@ struct PeakView {
   std::vector<SiteTotal> sites;
 };
 PeakView peak_view(PeakWindow window);
+std::int64_t peak_view_total(PeakWindow window) noexcept;  // peak_view(window).total, without the sites
 // A view is forgotten (both with reset(); the window's when a new window starts).
 void clear_peak_view(PeakWindow window) noexcept;
 // In a forked child: a capture another thread had under way at the fork never ends there.

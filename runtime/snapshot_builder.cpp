@@ -130,8 +130,8 @@ void add_activity(Snapshot& snapshot, PeakWindow peak_window, TracebackOf&& trac
   // Now is at least as close to a peak as its last view (a program that ends at its peak, a growing
   // one): now is that view, exact when the total is the peak.
   const auto now = static_cast<std::int64_t>(snapshot.traced_current);
-  site_counters::capture_peak_view(now >= site_counters::peak_view(site_counters::PeakWindow::SincePrevious).total,
-                                   now >= site_counters::peak_view(site_counters::PeakWindow::Whole).total);
+  site_counters::capture_peak_view(now >= site_counters::peak_view_total(site_counters::PeakWindow::SincePrevious),
+                                   now >= site_counters::peak_view_total(site_counters::PeakWindow::Whole));
   const site_counters::PeakView view = site_counters::peak_view(window);
   std::unordered_map<std::uint32_t, std::uint64_t> peak_bytes, peak_blocks;
   for (const site_counters::SiteTotal& site : view.sites) {

@@ -1,13 +1,14 @@
 // A program whose allocation activity is known exactly (test/integration/activity_test.py): per
-// function, how many allocations, how many bytes, how many temporary (freed by their thread before it
-// allocated again), and what was live at the peak. Each site is a function of its own, never inlined.
+// function, how many allocations, how many bytes, how many temporary (freed as their thread's very next
+// allocation or free), and what was live at the peak. Each site is a function of its own, never inlined.
 //
 //   temporary_site   4 threads x 500 allocations of 64 B, each freed at once: 2000 calls, 2000 temporary
-//   pair_first       4 threads x 100 of 32 B, freed after pair_second's: 400 calls, none temporary
-//   pair_second      4 threads x 100 of 48 B, allocated after pair_first's and freed last: 400 calls, all temporary
+//   pair_first       4 threads x 100 of 32 B, pair_second's allocated after it: 400 calls, none temporary
+//   pair_second      4 threads x 100 of 48 B, allocated after pair_first's and freed after it: 400 calls,
+//                    none temporary (another block's free came between)
 //   kept_site        10 of 1000 B, kept until exit: 10 calls, none temporary, all live at the peak
 //   peak_site        4 of 256 KiB, together the peak, then freed in order: 4 calls, 1 MiB at the peak;
-//                    the last one is freed before anything else is allocated: 1 temporary
+//                    the last one allocated is freed after the others: none temporary
 //   after_peak_site  1 of 512 KiB after the peak, freed: 1 call, temporary, nothing at the peak
 
 #include <chrono>
@@ -39,8 +40,8 @@ void worker() {
     void* second = pair_second();
     escape(first);
     escape(second);
-    std::free(first);   // not this thread's last allocation: not temporary
-    std::free(second);  // its last one: temporary
+    std::free(first);   // pair_second's allocation came between: not temporary
+    std::free(second);  // pair_first's free came between: not temporary either (heaptrack's count)
   }
 }
 

@@ -17,9 +17,9 @@ KiB = 1024
 EXPECTED = {
     "temporary_site": (2000, 2000 * 64, 2000, 0, 0),
     "pair_first": (400, 400 * 32, 0, 0, 0),
-    "pair_second": (400, 400 * 48, 400, 0, 0),
+    "pair_second": (400, 400 * 48, 0, 0, 0),
     "kept_site": (10, 10 * 1000, 0, 10 * 1000, 10),
-    "peak_site": (4, 4 * 256 * KiB, 1, 1024 * KiB, 4),
+    "peak_site": (4, 4 * 256 * KiB, 0, 1024 * KiB, 4),
     "after_peak_site": (1, 512 * KiB, 1, 0, 0),
 }
 FIELDS = ("calls", "allocated_size", "temporary", "peak_size", "peak_count")

@@ -23,31 +23,42 @@ void reset_all() {
   traced::reset();
 }
 
+// Live blocks traced and untraced at random, as a program's heap: `current` is what the counters
+// must say. Sizes run from a few bytes to past a headroom chunk.
+struct RandomHeap {
+  explicit RandomHeap(unsigned seed) : random(seed) {}
+
+  // One allocation (mostly, while `growing`) or one free.
+  void step(bool growing) {
+    if (live.empty() || random() % 100 < (growing ? 70u : 30u)) {
+      const std::int64_t size = static_cast<std::int64_t>(random() % (random() % 10 == 0 ? 200000 : 700)) + 1;
+      live.push_back(size);
+      current += size;
+      traced::add(size);
+    } else {
+      const std::size_t which = random() % live.size();
+      current -= live[which];
+      traced::add(-live[which]);
+      live[which] = live.back();
+      live.pop_back();
+    }
+  }
+
+  std::mt19937_64 random;
+  std::vector<std::int64_t> live;
+  std::int64_t current = 0;
+};
+
 }  // namespace
 
 TEST_CASE("one thread: current and peak are exact through headroom, pool and peaks") {
   for (const unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
     reset_all();
-    std::mt19937_64 random(seed);
-    std::vector<std::int64_t> live;
-    std::int64_t current = 0;
+    RandomHeap heap(seed);
     std::int64_t peak = 0;
     for (int step = 0; step < 20000; ++step) {
-      // Phases of growth and of shrinking, with sizes from a few bytes to past a headroom chunk.
-      const bool growing = (step / 2000) % 2 == 0;
-      const bool allocate = live.empty() || random() % 100 < (growing ? 70u : 30u);
-      if (allocate) {
-        const std::int64_t size = static_cast<std::int64_t>(random() % (random() % 10 == 0 ? 200000 : 700)) + 1;
-        live.push_back(size);
-        current += size;
-        traced::add(size);
-      } else {
-        const std::size_t which = random() % live.size();
-        current -= live[which];
-        traced::add(-live[which]);
-        live[which] = live.back();
-        live.pop_back();
-      }
+      heap.step((step / 2000) % 2 == 0);  // phases of growth and of shrinking
+      const std::int64_t current = heap.current;
       peak = std::max(peak, current);
       if (step % 997 == 0 && step > 0) {
         traced::reset_peak();  // the peak starts over from the current total
@@ -104,23 +115,11 @@ TEST_CASE("several threads: current exact, the peak never below the true one and
 
 TEST_CASE("one thread: the window's peak is exact, restarts at each window, and the whole run's is its maximum") {
   reset_all();
-  std::mt19937_64 random(11);
-  std::vector<std::int64_t> live;
-  std::int64_t current = 0, peak = 0, window_peak = 0;
+  RandomHeap heap(11);
+  std::int64_t peak = 0, window_peak = 0;
   for (int step = 0; step < 20000; ++step) {
-    const bool growing = (step / 1500) % 2 == 0;
-    if (live.empty() || random() % 100 < (growing ? 70u : 30u)) {
-      const std::int64_t size = static_cast<std::int64_t>(random() % (random() % 10 == 0 ? 200000 : 700)) + 1;
-      live.push_back(size);
-      current += size;
-      traced::add(size);
-    } else {
-      const std::size_t which = random() % live.size();
-      current -= live[which];
-      traced::add(-live[which]);
-      live[which] = live.back();
-      live.pop_back();
-    }
+    heap.step((step / 1500) % 2 == 0);
+    const std::int64_t current = heap.current;
     peak = std::max(peak, current);
     window_peak = std::max(window_peak, current);
     if (step % 613 == 0 && step > 0) {
@@ -156,6 +155,7 @@ TEST_CASE("the peak views: the window's and the whole run's, each of the sites a
   CHECK((whole.sites[0].site == first && whole.sites[0].bytes == (1 << 20) && whole.total == (1 << 20)));
   REQUIRE(window.sites.size() == 1);
   CHECK((window.sites[0].site == second && window.sites[0].bytes == (256 << 10) && window.total == (256 << 10)));
+  CHECK((counters::peak_view_total(PeakWindow::Whole) == (1 << 20) && counters::peak_view_total(PeakWindow::SincePrevious) == (256 << 10)));
   counters::freed(second, 256 << 10, &blocks[1]);
   traced::add(-(256 << 10));
   reset_all();
