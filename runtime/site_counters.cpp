@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <span>
 
 #include "allocator/os.h"
 
@@ -15,25 +16,46 @@ constexpr std::uint32_t kLeafSites = 1024;
 constexpr std::uint32_t kLeaves = kMaxSites / kLeafSites;
 constexpr std::uint32_t kFirstSite = static_cast<std::uint32_t>(alloc::SiteTag::FirstTraced);
 
+// Counters and leaf slots are plain words in zeroed pages from the kernel, read and written through
+// atomic_ref: constructing them (std::atomic's constructor stores its zero) would touch every page of
+// a 40 KiB leaf and of the 32 KiB slot array in every thread of every process, a page fault each,
+// where untouched pages cost nothing until a site uses them.
+template <typename T>
+[[gnu::always_inline]] inline T read(const T& word, std::memory_order order = std::memory_order_relaxed) noexcept {
+  return std::atomic_ref<T>(const_cast<T&>(word)).load(order);
+}
+template <typename T>
+[[gnu::always_inline]] inline void write(T& word, T value, std::memory_order order = std::memory_order_relaxed) noexcept {
+  std::atomic_ref<T>(word).store(value, order);
+}
+
 // One writer per table (its thread): updates are a relaxed load and store, not a read-modify-write.
 struct Counter {
-  std::atomic<std::int64_t> bytes{0};  // live
-  std::atomic<std::int64_t> blocks{0};
-  std::atomic<std::uint64_t> allocated{0};  // since tracing started
-  std::atomic<std::uint64_t> calls{0};
-  std::atomic<std::uint64_t> temporary{0};
+  std::int64_t bytes;  // live
+  std::int64_t blocks;
+  std::uint64_t allocated;  // since tracing started
+  std::uint64_t calls;
+  std::uint64_t temporary;
 };
 struct Leaf {
   Counter sites[kLeafSites];
 };
 struct ThreadTable {
-  std::atomic<Leaf*> leaves[kLeaves];
   std::atomic<std::uint64_t> calls{0};
   const void* last_allocation = nullptr;  // this thread's last traced allocation, until its next free
+  std::uint32_t sites_seen = 0;  // the highest site index this thread counted, plus one (it alone writes it)
   ThreadTraced traced;
   std::atomic<bool> in_use{true};
   ThreadTable* next = nullptr;  // registry link, set once before publication
+
+  // The kLeaves leaf slots follow the table in its mapping (null until the leaf is made).
+  Leaf*& leaf_slot(std::uint32_t l) noexcept { return reinterpret_cast<Leaf**>(this + 1)[l]; }
+  const Leaf* leaf(std::uint32_t l) const noexcept {
+    return read(reinterpret_cast<Leaf* const*>(this + 1)[l], std::memory_order_acquire);
+  }
 };
+constexpr std::size_t kTableBytes = sizeof(ThreadTable) + kLeaves * sizeof(Leaf*);
+static_assert(sizeof(ThreadTable) % alignof(Leaf*) == 0);
 
 std::atomic<ThreadTable*> g_tables{nullptr};  // every table ever made; never freed
 std::atomic<bool> g_overflow{false};
@@ -51,11 +73,10 @@ void release_table(void* table) {
   if (pthread_key_create(&g_release_key, release_table) == 0) g_key_made.store(true);
 }
 
-template <typename T>
-T* map_zeroed() noexcept {
+// Zeroed pages for `bytes`, from the kernel: they read as zero without being written.
+void* map_zeroed(std::size_t bytes) noexcept {
   constexpr std::size_t kPage = 4096;
-  void* memory = alloc::os_map_internal((sizeof(T) + kPage - 1) / kPage * kPage);
-  return memory == nullptr ? nullptr : new (memory) T();
+  return alloc::os_map_internal((bytes + kPage - 1) / kPage * kPage);
 }
 
 [[gnu::noinline]] ThreadTable* acquire_table() noexcept {
@@ -68,8 +89,9 @@ T* map_zeroed() noexcept {
     }
   }
   if (table == nullptr) {
-    table = map_zeroed<ThreadTable>();
-    if (table == nullptr) return nullptr;
+    void* memory = map_zeroed(kTableBytes);
+    if (memory == nullptr) return nullptr;
+    table = new (memory) ThreadTable();  // its first page only: the leaf slots after it stay untouched
     table->next = g_tables.load(std::memory_order_relaxed);
     while (!g_tables.compare_exchange_weak(table->next, table, std::memory_order_release, std::memory_order_relaxed)) {
     }
@@ -96,22 +118,23 @@ T* map_zeroed() noexcept {
     g_overflow.store(true, std::memory_order_relaxed);
     return nullptr;
   }
-  std::atomic<Leaf*>& slot = table->leaves[index / kLeafSites];
-  Leaf* leaf = slot.load(std::memory_order_relaxed);
+  if (index >= table->sites_seen) [[unlikely]] write(table->sites_seen, index + 1);
+  Leaf*& slot = table->leaf_slot(index / kLeafSites);
+  Leaf* leaf = slot;  // only this thread writes its slots
   if (leaf == nullptr) [[unlikely]] {
-    leaf = map_zeroed<Leaf>();
+    leaf = static_cast<Leaf*>(map_zeroed(sizeof(Leaf)));  // every counter zero, as it starts
     if (leaf == nullptr) {
       g_overflow.store(true, std::memory_order_relaxed);
       return nullptr;
     }
-    slot.store(leaf, std::memory_order_release);  // only this thread writes its slots
+    write(slot, leaf, std::memory_order_release);
   }
   return &leaf->sites[index % kLeafSites];
 }
 
 template <typename T>
-[[gnu::always_inline]] inline void bump(std::atomic<T>& counter, T by) noexcept {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+[[gnu::always_inline]] inline void bump(T& counter, T by) noexcept {
+  write(counter, read(counter) + by);
 }
 
 // The per-site live totals of a peak view: dense by site index, in heapsnap's own memory.
@@ -144,21 +167,23 @@ class ViewsLock {
   ViewsLock& operator=(const ViewsLock&) = delete;
 };
 
-// The highest leaf of any table, plus one: how far the dense sums go.
-std::uint32_t leaves_in_use() noexcept {
+// The highest site index any thread counted, plus one: how far the dense sums go (the sites beyond
+// it were never touched, and reading their zero pages would fault them in).
+std::uint32_t sites_in_use() noexcept {
   std::uint32_t used = 0;
   for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next)
-    for (std::uint32_t l = used; l < kLeaves; ++l)
-      if (table->leaves[l].load(std::memory_order_acquire) != nullptr) used = l + 1;
+    used = std::max(used, read(table->sites_seen));
   return used;
 }
 
-// Calls visit(leaf, index) for every leaf of every thread's table, below `leaf_limit`.
+// Calls visit(leaf, index, sites) for every leaf of every thread's table that holds some of the
+// first `sites` sites; `sites` is how many of the leaf's counters are among them.
 template <typename Visit>
-void for_each_leaf(Visit visit, std::uint32_t leaf_limit = kLeaves) noexcept {
+void for_each_leaf(std::uint32_t sites, Visit visit) noexcept {
+  const std::uint32_t leaves = (sites + kLeafSites - 1) / kLeafSites;
   for (const ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
-    for (std::uint32_t l = 0; l < leaf_limit; ++l) {
-      if (const Leaf* leaf = table->leaves[l].load(std::memory_order_acquire)) visit(*leaf, l);
+    for (std::uint32_t l = 0; l < leaves; ++l) {
+      if (const Leaf* leaf = table->leaf(l)) visit(*leaf, l, std::min(kLeafSites, sites - l * kLeafSites));
     }
   }
 }
@@ -206,17 +231,13 @@ std::int64_t traced_bytes_sum() noexcept {
 
 bool live_by_site(std::vector<SiteTotal>& out) {
   if (g_overflow.load(std::memory_order_relaxed)) return false;
-  std::vector<std::int64_t> bytes;
-  std::vector<std::int64_t> blocks;
-  for_each_leaf([&](const Leaf& leaf, std::uint32_t l) {
-    const std::size_t needed = std::size_t{l + 1} * kLeafSites;
-    if (bytes.size() < needed) {
-      bytes.resize(needed);
-      blocks.resize(needed);
-    }
-    for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-      bytes[std::size_t{l} * kLeafSites + s] += leaf.sites[s].bytes.load(std::memory_order_relaxed);
-      blocks[std::size_t{l} * kLeafSites + s] += leaf.sites[s].blocks.load(std::memory_order_relaxed);
+  const std::uint32_t sites = sites_in_use();
+  std::vector<std::int64_t> bytes(sites);
+  std::vector<std::int64_t> blocks(sites);
+  for_each_leaf(sites, [&](const Leaf& leaf, std::uint32_t l, std::uint32_t count) {
+    for (std::uint32_t s = 0; s < count; ++s) {
+      bytes[std::size_t{l} * kLeafSites + s] += read(leaf.sites[s].bytes);
+      blocks[std::size_t{l} * kLeafSites + s] += read(leaf.sites[s].blocks);
     }
   });
   for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -229,14 +250,14 @@ bool live_by_site(std::vector<SiteTotal>& out) {
 
 bool activity_by_site(std::vector<SiteActivity>& out) {
   if (g_overflow.load(std::memory_order_relaxed)) return false;
-  std::vector<SiteActivity> sums;
-  for_each_leaf([&](const Leaf& leaf, std::uint32_t l) {
-    if (sums.size() < std::size_t{l + 1} * kLeafSites) sums.resize(std::size_t{l + 1} * kLeafSites, SiteActivity{});
-    for (std::uint32_t s = 0; s < kLeafSites; ++s) {
+  const std::uint32_t sites = sites_in_use();
+  std::vector<SiteActivity> sums(sites, SiteActivity{});
+  for_each_leaf(sites, [&](const Leaf& leaf, std::uint32_t l, std::uint32_t count) {
+    for (std::uint32_t s = 0; s < count; ++s) {
       SiteActivity& sum = sums[std::size_t{l} * kLeafSites + s];
-      sum.calls += leaf.sites[s].calls.load(std::memory_order_relaxed);
-      sum.allocated_bytes += leaf.sites[s].allocated.load(std::memory_order_relaxed);
-      sum.temporary += leaf.sites[s].temporary.load(std::memory_order_relaxed);
+      sum.calls += read(leaf.sites[s].calls);
+      sum.allocated_bytes += read(leaf.sites[s].allocated);
+      sum.temporary += read(leaf.sites[s].temporary);
     }
   });
   for (std::size_t i = 0; i < sums.size(); ++i) {
@@ -258,16 +279,14 @@ PeakSlot* slots_of(StoredView& view) noexcept {
 // Every site's live totals now into `view`. False when its slots cannot be mapped.
 bool sum_into(StoredView& view) noexcept {
   if (slots_of(view) == nullptr) return false;
-  const std::uint32_t used = leaves_in_use() * kLeafSites;
+  const std::uint32_t used = sites_in_use();
   for (std::uint32_t i = 0; i < used; ++i) view.slots[i] = {0, 0};
-  for_each_leaf(
-      [&](const Leaf& leaf, std::uint32_t l) {
-        for (std::uint32_t s = 0; s < kLeafSites; ++s) {
-          view.slots[l * kLeafSites + s].bytes += leaf.sites[s].bytes.load(std::memory_order_relaxed);
-          view.slots[l * kLeafSites + s].blocks += leaf.sites[s].blocks.load(std::memory_order_relaxed);
-        }
-      },
-      used / kLeafSites);
+  for_each_leaf(used, [&](const Leaf& leaf, std::uint32_t l, std::uint32_t count) {
+    for (std::uint32_t s = 0; s < count; ++s) {
+      view.slots[l * kLeafSites + s].bytes += read(leaf.sites[s].bytes);
+      view.slots[l * kLeafSites + s].blocks += read(leaf.sites[s].blocks);
+    }
+  });
   std::int64_t total = 0;
   for (std::uint32_t i = 0; i < used; ++i) total += view.slots[i].bytes;
   view.used = used;
@@ -319,8 +338,8 @@ void after_fork_in_child() noexcept { g_peak_busy.store(false, std::memory_order
 
 std::int64_t live_blocks() noexcept {
   std::int64_t blocks = 0;
-  for_each_leaf([&](const Leaf& leaf, std::uint32_t) {
-    for (const Counter& counter : leaf.sites) blocks += counter.blocks.load(std::memory_order_relaxed);
+  for_each_leaf(sites_in_use(), [&](const Leaf& leaf, std::uint32_t, std::uint32_t count) {
+    for (std::uint32_t s = 0; s < count; ++s) blocks += read(leaf.sites[s].blocks);
   });
   return blocks;
 }
@@ -337,15 +356,13 @@ void reset() noexcept {
   for (ThreadTable* table = g_tables.load(std::memory_order_acquire); table != nullptr; table = table->next) {
     table->calls.store(0, std::memory_order_relaxed);
     table->traced.bytes.store(0, std::memory_order_relaxed);
-    for (auto& slot : table->leaves) {
-      Leaf* leaf = slot.load(std::memory_order_acquire);
+    const std::uint32_t sites = read(table->sites_seen);  // beyond it, every counter is zero
+    for (std::uint32_t l = 0; l * kLeafSites < sites; ++l) {
+      Leaf* leaf = read(table->leaf_slot(l), std::memory_order_acquire);
       if (leaf == nullptr) continue;
-      for (Counter& counter : leaf->sites) {
-        counter.bytes.store(0, std::memory_order_relaxed);
-        counter.blocks.store(0, std::memory_order_relaxed);
-        counter.allocated.store(0, std::memory_order_relaxed);
-        counter.calls.store(0, std::memory_order_relaxed);
-        counter.temporary.store(0, std::memory_order_relaxed);
+      for (Counter& counter : std::span(leaf->sites, std::min(kLeafSites, sites - l * kLeafSites))) {
+        for (std::int64_t* live : {&counter.bytes, &counter.blocks}) write(*live, std::int64_t{0});
+        for (std::uint64_t* since : {&counter.allocated, &counter.calls, &counter.temporary}) write(*since, std::uint64_t{0});
       }
     }
     table->last_allocation = nullptr;
