@@ -15,4 +15,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# `heapsnap symbolize` loads libdebuginfod only to fetch from a server (symbols/debuginfod_library.h),
+# so dpkg-shlibdeps cannot see it; without it, symbolize says so and uses local debug files.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS libdebuginfod1)
 include(CPack)

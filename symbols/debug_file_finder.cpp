@@ -1,6 +1,5 @@
 #include "symbols/debug_file_finder.h"
 
-#include <elfutils/debuginfod.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -12,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <string_view>
+
+#include "symbols/debuginfod_library.h"
 
 namespace heapsnap {
 namespace {
@@ -102,7 +103,7 @@ std::string build_id_of_file(const std::string& path) {
 DebugFileFinder::DebugFileFinder(DebugFileSources sources) : sources_(std::move(sources)) {}
 
 DebugFileFinder::~DebugFileFinder() {
-  if (client_ != nullptr && client_->handle != nullptr) debuginfod_end(client_->handle);
+  if (client_ != nullptr && client_->handle != nullptr) debuginfod_library().end(client_->handle);
   delete client_;
 }
 
@@ -128,18 +129,23 @@ std::optional<DebugFile> DebugFileFinder::find(const std::string& build_id, cons
 std::optional<std::string> DebugFileFinder::fetch_from_debuginfod(const std::string& build_id) {
   const char* urls = std::getenv("DEBUGINFOD_URLS");
   if (!sources_.debuginfod || urls == nullptr || *urls == '\0') return std::nullopt;
+  const DebuginfodLibrary& library = debuginfod_library();
   if (client_ == nullptr) {
     client_ = new Client;
     client_->deadline = std::chrono::steady_clock::now() + sources_.debuginfod_budget;
-    client_->handle = debuginfod_begin();
+    if (!library.problem.empty()) {
+      debuginfod_problem_ = library.problem;
+      return std::nullopt;
+    }
+    client_->handle = library.begin();
     if (client_->handle == nullptr) {
       debuginfod_problem_ = "cannot start a debuginfod client";
       return std::nullopt;
     }
-    debuginfod_set_user_data(client_->handle, client_);
+    library.set_user_data(client_->handle, client_);
     // Called while a transfer runs: a non-zero return cancels it once the run's budget is spent.
-    debuginfod_set_progressfn(client_->handle, [](debuginfod_client* handle, long, long) -> int {
-      const auto* client = static_cast<const Client*>(debuginfod_get_user_data(handle));
+    library.set_progressfn(client_->handle, [](debuginfod_client* handle, long, long) -> int {
+      const auto* client = static_cast<const Client*>(debuginfod_library().get_user_data(handle));
       return std::chrono::steady_clock::now() >= client->deadline ? 1 : 0;
     });
   }
@@ -151,7 +157,7 @@ std::optional<std::string> DebugFileFinder::fetch_from_debuginfod(const std::str
   }
   char* path = nullptr;
   // A build-id given as text: length 0 tells libdebuginfod so.
-  const int fd = debuginfod_find_debuginfo(client_->handle, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
+  const int fd = library.find_debuginfo(client_->handle, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
   if (fd < 0) {
     if (std::chrono::steady_clock::now() >= client_->deadline)
       debuginfod_problem_ = "the time budget (" + std::to_string(sources_.debuginfod_budget.count()) + " ms) was spent";

@@ -6,6 +6,7 @@ stretch. Paths come from the environment set by ctest (see CMakeLists.txt next t
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -105,6 +106,21 @@ class Symbolize(HeapsnapTestCase):
                      env=self.environment)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assert_named("named.json")
+
+    def test_libdebuginfod_is_loaded_only_to_fetch(self):
+        """libdebuginfod brings libcurl and 30 libraries: a start of the command line that fetches
+        nothing (`heapsnap run` around each test of a suite) must not load them."""
+        def loaded_libraries(*args, environment):
+            result = run([HEAPSNAP, *args], cwd=self.dir, env=dict(environment, LD_DEBUG="files"))
+            return re.findall(r"file=(\S+) \[0\];  (?:needed|dynamically loaded) by", result.stderr.decode())
+        loaded = loaded_libraries("stats", "out.json", environment=self.environment)
+        self.assertTrue(any("libdw" in name for name in loaded), loaded)  # the check sees what is loaded
+        self.assertFalse([name for name in loaded if "debuginfod" in name or "curl" in name], loaded)
+        # Fetching loads it (here from a port where no server answers).
+        url = f"http://127.0.0.1:{free_port()}"
+        loaded = loaded_libraries("symbolize", "out.json", "-o", "named.json", "--debuginfod-timeout", "1",
+                                  environment=dict(self.environment, DEBUGINFOD_URLS=url))
+        self.assertTrue(any("libdebuginfod" in name for name in loaded), loaded)
 
     def test_a_local_debuginfod_server_provides_the_debug_file(self):
         served = self.dir / "served"
