@@ -114,7 +114,7 @@ struct SiteActivity {
   TracebackIndex traceback{};
   std::uint64_t calls = 0;           // allocations at this site
   std::uint64_t allocated_size = 0;  // bytes they asked for
-  std::uint64_t temporary = 0;       // of them, freed by their thread before it allocated again
+  std::uint64_t temporary = 0;       // of them, freed as their thread's very next allocation or free
   std::uint64_t peak_size = 0;       // live bytes of the site in the peak view (PeakView)
   std::uint64_t peak_count = 0;      // live blocks of the site in the peak view
 };

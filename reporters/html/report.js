@@ -348,7 +348,7 @@
     'peak-sites': 'What each site held when the traced total was at its peak (the per-site view taken within max(4 KiB, peak/64) of it)',
     allocated: 'Bytes allocated since tracing started, freed or not',
     calls: 'Calls to allocation functions since tracing started',
-    temporary: 'Allocations freed by their thread before it allocated again',
+    temporary: 'Allocations freed as their thread\'s very next allocation or free',
   };
 
   function renderViewSwitch() {
