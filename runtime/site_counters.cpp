@@ -361,8 +361,11 @@ void reset() noexcept {
       Leaf* leaf = read(table->leaf_slot(l), std::memory_order_acquire);
       if (leaf == nullptr) continue;
       for (Counter& counter : std::span(leaf->sites, std::min(kLeafSites, sites - l * kLeafSites))) {
-        for (std::int64_t* live : {&counter.bytes, &counter.blocks}) write(*live, std::int64_t{0});
-        for (std::uint64_t* since : {&counter.allocated, &counter.calls, &counter.temporary}) write(*since, std::uint64_t{0});
+        write(counter.bytes, std::int64_t{0});
+        write(counter.blocks, std::int64_t{0});
+        write(counter.allocated, std::uint64_t{0});
+        write(counter.calls, std::uint64_t{0});
+        write(counter.temporary, std::uint64_t{0});
       }
     }
     table->last_allocation = nullptr;

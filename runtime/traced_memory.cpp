@@ -108,12 +108,9 @@ void start_peak_window() noexcept {
 }
 
 void reset_peak() noexcept {
-  g_epoch.fetch_add(1, std::memory_order_relaxed);  // every thread's headroom is now void
-  const std::int64_t current = current_bytes();
-  g_pool.store(0, std::memory_order_relaxed);
-  g_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
-  g_window_peak.store(std::max<std::int64_t>(current, 0), std::memory_order_relaxed);
-  take_peak_view(std::max<std::int64_t>(current, 0), true);  // now is the peak, until the total passes it
+  // The whole run's peak starts over from now, and so does the window (which never exceeds it).
+  g_peak.store(std::max<std::int64_t>(current_bytes(), 0), std::memory_order_relaxed);
+  start_peak_window();
 }
 
 void reset() noexcept {

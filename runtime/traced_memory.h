@@ -44,7 +44,8 @@ Totals totals() noexcept;
 // it may count for the old window.
 void start_peak_window() noexcept;
 
-// The peak becomes the current total. Allocations racing with it may count for the old peak.
+// The peak becomes the current total, and a new window starts. Allocations racing with it may count
+// for the old peak.
 void reset_peak() noexcept;
 // Both become 0 (with site_counters::reset(), which zeroes the per-thread counters).
 void reset() noexcept;
