@@ -194,6 +194,13 @@ class DevTools:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {expression}")
 
+    def settle(self):
+        """Returns once the page has drawn two frames: a scroll has reached the compositor, which hit-tests
+        the next mouse event, and the handlers of the events sent so far have run. On a loaded machine
+        neither is true when the call that sent them returns."""
+        self.send("Runtime.evaluate", awaitPromise=True,
+                  expression="new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
+
     def centre_of(self, selector):
         """The viewport coordinates of the middle of the first element matching `selector`, scrolled into view."""
         box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
@@ -201,18 +208,22 @@ class DevTools:
                             " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         if box is None:
             raise AssertionError(f"nothing matches {selector}")
+        self.settle()
         return box
 
     def move_to(self, selector):
         x, y = self.centre_of(selector)
         self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        self.settle()
 
     def click(self, selector):
         x, y = self.centre_of(selector)
         self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+        self.settle()
 
     def type_into(self, selector, text):
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.send("Input.insertText", text=text)
+        self.settle()
