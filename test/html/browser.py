@@ -211,10 +211,28 @@ class DevTools:
         self.settle()
         return box
 
-    def move_to(self, selector):
-        x, y = self.centre_of(selector)
-        self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
-        self.settle()
+    def hover_until(self, selector, expression, seconds=20):
+        """Moves the mouse onto `selector` until `expression` is true, and returns its value. Under load a
+        move can reach the page before its hit-test data has caught up with a scroll or a re-render (the
+        report redraws on resize), and the event lands on nothing: a user would move the mouse again, and
+        so does this, one pixel apart so that every move is a real one. The failure says what the last
+        move hit."""
+        deadline = time.monotonic() + seconds
+        nudge = 0
+        while True:
+            x, y = self.centre_of(selector)
+            nudge = 1 - nudge
+            self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x + nudge, y=y)
+            self.settle()
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                hit = self.evaluate(f"(() => {{ const e = document.elementFromPoint({x + nudge}, {y});"
+                                    " return e ? e.outerHTML.slice(0, 200) : null; })()")
+                raise AssertionError(f"moving onto {selector} at ({x + nudge}, {y}) never made {expression} true;"
+                                     f" the point holds {hit}")
+            time.sleep(0.1)
 
     def click(self, selector):
         x, y = self.centre_of(selector)

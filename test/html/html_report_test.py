@@ -284,10 +284,8 @@ class CyclesReport(ReportTestCase):
             name, size = page.evaluate(f"(() => {{ const g = document.querySelector(\"{target}\");"
                                        " return [g.dataset.name, Number(g.dataset.size)]; })()")
 
-            page.move_to(target + " rect")
-            # The page handles the mouse event after the call returns: on a loaded machine the tooltip
-            # shows a moment later (wait_for fails the test if it never does).
-            tooltip = page.wait_for("(() => { const t = document.getElementById('tooltip'); return t.hidden ? null : t.textContent; })()")
+            tooltip = page.hover_until(target + " rect", "(() => { const t = document.getElementById('tooltip');"
+                                       " return t.hidden ? null : t.textContent; })()")
             self.assertIsNotNone(tooltip)
             self.assertTrue(tooltip.startswith(name + "\n"), tooltip)
             self.assertIn(f"{tracemalloc._format_size(size, False)} ({size} B) in ", tooltip)
