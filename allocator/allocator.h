@@ -70,6 +70,15 @@ BlockInfo find_block(const void* p) noexcept;
 // the start of a live block.
 bool retag(void* p, SiteTag site, std::size_t requested) noexcept;
 
+// Resizes the huge block starting at `p` (a block with a mapping of its own) to `size` bytes, also
+// huge, by remapping its pages rather than copying them, as glibc's realloc does for its mmapped
+// chunks: in place when the address space after the mapping is free, else at a new address. The
+// block's contents are kept; its site and requested size become `site` and `size`. Returns the block's
+// address, or null (and nothing changed) when `p` is not such a block or the kernel refused.
+// A copy would leave the old mapping behind (in the freed-mapping cache, resident): a buffer grown by
+// doubling would hold about its own size again in pages nobody uses.
+void* resize_huge_block(void* p, std::size_t size, SiteTag site) noexcept;
+
 // The end of the allocator's segment that holds `p`, or 0 when `p` lies in none. The heap is handed out
 // in segments aligned to kSegmentSize (allocator/config.h); a huge block's mapping ends inside its last
 // kSegmentSize unit, and the rest of that unit is other mappings' (a library's data, a stack). O(1),

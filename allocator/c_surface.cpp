@@ -48,6 +48,12 @@ void* c_realloc(void* p, std::size_t size, SiteTag site, BlockInfo& freed) noexc
     freed = old;
     return p;
   }
+  if (old.usable > kMaxSmallSize && size > kMaxSmallSize) {
+    if (void* resized = resize_huge_block(p, size, site)) {
+      freed = old;
+      return resized;
+    }
+  }
   void* fresh = allocate(size, kMinAlignment, site);
   if (fresh == nullptr) return or_enomem(nullptr);
   std::memcpy(fresh, p, old.usable < size ? old.usable : size);

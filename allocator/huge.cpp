@@ -182,6 +182,55 @@ BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
   return info;
 }
 
+void* huge_resize(Segment* segment, void* p, std::size_t size, SiteTag site) noexcept {
+  HEAPSNAP_ALLOC_ASSERT(segment_is_consistent(segment));
+  const std::size_t block_offset = default_block_offset();
+  // An over-aligned block sits further in, and its alignment would not survive a move.
+  if (p != segment->huge_block || segment->huge_block != reinterpret_cast<std::byte*>(segment) + block_offset) return nullptr;
+  if (size > (std::size_t{1} << 47) - block_offset) return nullptr;
+  HugeRecord& r = g_records.load(std::memory_order_acquire)[segment->huge_record];
+  if (r.block.load(std::memory_order_acquire) != p) return nullptr;  // freed: nothing to keep
+  const std::size_t old_size = segment->mapping_size;
+  const std::size_t new_size = round_up(block_offset + size, kOsPageSize);
+  // The segment map covers whole kSegmentSize units from the mapping's start.
+  const std::size_t old_units = round_up(old_size, kSegmentSize);
+  const std::size_t new_units = round_up(new_size, kSegmentSize);
+  auto* base = reinterpret_cast<std::byte*>(segment);
+  Segment* resized = segment;
+  if (new_size <= old_size || os_remap(segment, old_size, new_size, nullptr)) {
+    if (new_size < old_size) os_remap(segment, old_size, new_size, nullptr);  // shrinking in place always works
+    if (new_units > old_units && !segment_map_insert(base + old_units, new_units - old_units, segment)) {
+      os_remap(segment, new_size, old_size, nullptr);  // the pages it just took are still free to give back
+      return nullptr;
+    }
+    if (new_units < old_units) segment_map_erase(base + new_units, old_units - new_units);
+  } else {
+    // Moved: onto a fresh aligned mapping (the segment map finds a segment by its 4 MiB unit), which
+    // the remap replaces. Registered before the move, so no moment has the block's pages unregistered.
+    void* target = os_map_aligned(new_size, kSegmentSize);
+    if (target == nullptr) return nullptr;
+    if (!segment_map_insert(target, new_units, static_cast<Segment*>(target))) {
+      os_unmap(target, new_size);
+      return nullptr;
+    }
+    if (!os_remap(segment, old_size, new_size, target)) {
+      segment_map_erase(target, new_units);
+      os_unmap(target, new_size);
+      return nullptr;
+    }
+    segment_map_erase(segment, old_units);
+    resized = static_cast<Segment*>(target);
+  }
+  resized->mapping_size = new_size;
+  resized->huge_block = reinterpret_cast<std::byte*>(resized) + block_offset;
+  resized->huge_usable = new_size - block_offset;
+  r.usable.store(resized->huge_usable, std::memory_order_relaxed);
+  r.requested.store(size, std::memory_order_relaxed);
+  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
+  r.block.store(resized->huge_block, std::memory_order_release);
+  return resized->huge_block;
+}
+
 BlockInfo huge_find(Segment* segment, const void* p) noexcept {
   const auto* address = static_cast<const std::byte*>(p);
   if (address < segment->huge_block || address >= segment->huge_block + segment->huge_usable) return {};

@@ -1,6 +1,7 @@
 #pragma once
 // Declarations shared by the allocator's own translation units; not part of its interface.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 
@@ -24,12 +25,19 @@ struct PageLayout {
   std::uint32_t capacity;
   std::uint32_t tags_offset;  // bytes from page start
 };
-constexpr PageLayout layout_for(std::size_t cls) {
+constexpr PageLayout compute_layout(std::size_t cls) {
   const std::uint32_t slices = static_cast<std::uint32_t>(slices_for_class(cls));
   const std::uint32_t bytes = slices * static_cast<std::uint32_t>(kSliceSize);
   const std::uint32_t capacity = bytes / (kClassSizes[cls] + static_cast<std::uint32_t>(sizeof(BlockTag)));
   return {slices, capacity, capacity * kClassSizes[cls]};
 }
+// A table, so that the run-length search is done by the compiler and a lookup is one load.
+inline constexpr auto kPageLayouts = [] {
+  std::array<PageLayout, kClassCount> layouts{};
+  for (std::size_t cls = 0; cls < kClassCount; ++cls) layouts[cls] = compute_layout(cls);
+  return layouts;
+}();
+constexpr PageLayout layout_for(std::size_t cls) { return kPageLayouts[cls]; }
 
 // Small segments ever created, newest first; segments are never unmapped, so walks are safe.
 extern std::atomic<Segment*> g_all_segments;
@@ -47,6 +55,7 @@ void* huge_allocate(std::size_t size, std::size_t alignment, SiteTag site, bool 
 BlockInfo huge_deallocate(Segment* segment, void* p) noexcept;
 BlockInfo huge_find(Segment* segment, const void* p) noexcept;
 bool huge_retag(Segment* segment, void* p, SiteTag site, std::size_t requested) noexcept;
+void* huge_resize(Segment* segment, void* p, std::size_t size, SiteTag site) noexcept;
 void huge_walk(BlockVisitor visit, void* context) noexcept;
 
 }  // namespace heapsnap::alloc

@@ -83,6 +83,13 @@ bool retag(void* p, SiteTag site, std::size_t requested) noexcept {
   return true;
 }
 
+void* resize_huge_block(void* p, std::size_t size, SiteTag site) noexcept {
+  Segment* segment = segment_of(p);
+  if (segment == nullptr || segment->kind != SegmentKind::Huge || size <= kMaxSmallSize || site == SiteTag::Free)
+    return nullptr;
+  return huge_resize(segment, p, size, site);
+}
+
 std::size_t usable_size(const void* p) noexcept {
   const BlockInfo block = find_block(p);
   return block.address == p ? block.usable : 0;
