@@ -23,8 +23,6 @@ std::size_t next_power_of_two(std::size_t n) {
 
 }  // namespace
 
-void* c_malloc(std::size_t size, SiteTag site) noexcept { return or_enomem(allocate(size, kMinAlignment, site)); }
-
 void* c_calloc(std::size_t count, std::size_t size, SiteTag site) noexcept {
   std::size_t bytes = 0;
   if (__builtin_mul_overflow(count, size, &bytes)) return or_enomem(nullptr);

@@ -3,13 +3,20 @@
 // rules) on top of the arena, with the site passed in. The preload layer adds stack capture and
 // exports them under the libc names.
 
+#include <cerrno>
 #include <cstddef>
 
 #include "allocator/allocator.h"
+#include "allocator/config.h"
 
 namespace heapsnap::alloc {
 
-void* c_malloc(std::size_t size, SiteTag site) noexcept;
+// Inline: malloc is the call programs make most, and this adds only errno to allocate().
+inline void* c_malloc(std::size_t size, SiteTag site) noexcept {
+  void* p = allocate(size, kMinAlignment, site);
+  if (p == nullptr) [[unlikely]] errno = ENOMEM;
+  return p;
+}
 void* c_calloc(std::size_t count, std::size_t size, SiteTag site) noexcept;  // ENOMEM on overflow
 // `freed` receives the old block (site Free when none was freed). realloc(p, 0) frees p and returns
 // null, as glibc does; on failure the old block is untouched.

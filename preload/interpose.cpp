@@ -18,7 +18,7 @@ using heapsnap::alloc::BlockInfo;
 using heapsnap::alloc::SiteTag;
 namespace tracing = heapsnap::tracing;
 
-// Frames of heapsnap between the program and site_for_allocation: just the exported function, as
+// Frames of heapsnap between the program and traced_site_for_allocation: just the exported function, as
 // every helper below is always inlined into it.
 constexpr std::uint32_t kOwnFrames = 1;
 

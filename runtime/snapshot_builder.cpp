@@ -31,7 +31,7 @@ Symbolizer& symbolizer() {
   return *instance;
 }
 
-bool is_traced(alloc::SiteTag site) { return site >= alloc::SiteTag::FirstTraced; }
+using tracing::is_traced;
 
 // Sums as doubles: in sampling mode a block stands for an estimated (fractional) number of blocks.
 struct Aggregate {

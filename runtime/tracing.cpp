@@ -11,8 +11,6 @@
 namespace heapsnap::tracing {
 namespace {
 
-bool is_traced(alloc::SiteTag site) { return site >= alloc::SiteTag::FirstTraced; }
-
 
 // Sampling state of a thread: its byte countdown and its random generator (xorshift64*).
 [[gnu::tls_model("initial-exec")]] constinit thread_local std::int64_t tl_bytes_until_sample = 0;
@@ -53,9 +51,7 @@ double sample_weight(std::size_t size) noexcept {
   return bytes / -std::expm1(-bytes / static_cast<double>(rate));
 }
 
-[[gnu::noinline]] alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcept {
-  if (tl_inside_heapsnap) [[unlikely]] return alloc::SiteTag::Internal;
-  if (!g_enabled.load(std::memory_order_relaxed)) return alloc::SiteTag::NotTracing;
+[[gnu::noinline]] alloc::SiteTag traced_site_for_allocation(std::uint32_t skip, std::size_t size) noexcept {
   if (!sampled(size)) return alloc::SiteTag::Untraced;
   RecursionGuard guard;
   CapturedStack stack;
@@ -63,7 +59,7 @@ double sample_weight(std::size_t size) noexcept {
   return intern_stack(stack);
 }
 
-void account_allocated(alloc::SiteTag site, std::size_t requested, const void* address, BlockOrigin origin) noexcept {
+void account_traced_allocation(alloc::SiteTag site, std::size_t requested, const void* address, BlockOrigin origin) noexcept {
   // The program's calls only: heapsnap's own allocations (building a snapshot) are Internal.
   if (site != alloc::SiteTag::Internal && origin == BlockOrigin::Arena && g_enabled.load(std::memory_order_relaxed)) {
     site_counters::count_call();
@@ -74,8 +70,7 @@ void account_allocated(alloc::SiteTag site, std::size_t requested, const void* a
   traced_memory::add(bytes);
 }
 
-void account_freed(const alloc::BlockInfo& block, BlockOrigin origin) noexcept {
-  if (!is_traced(block.site)) return;
+void account_traced_free(const alloc::BlockInfo& block, BlockOrigin origin) noexcept {
   const std::int64_t bytes = counted_bytes(block.requested);
   traced_memory::add(-bytes);
   if (origin == BlockOrigin::Arena) site_counters::freed(block.site, bytes, block.address);

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "allocator/allocator.h"
+#include "runtime/recursion_guard.h"
 
 namespace heapsnap::tracing {
 
@@ -17,11 +18,22 @@ inline std::atomic<std::uint32_t> g_depth{1};  // traceback limit
 // runs out (as tcmalloc and jemalloc do), and each sampled block stands for sample_weight() bytes.
 inline std::atomic<std::uint64_t> g_sample_bytes{0};
 
+inline bool is_traced(alloc::SiteTag site) noexcept { return site >= alloc::SiteTag::FirstTraced; }
+
+// The stack of an allocation being made while tracing: see site_for_allocation. Out of line, so that
+// the frames it skips are always `skip` plus its own.
+alloc::SiteTag traced_site_for_allocation(std::uint32_t skip, std::size_t size) noexcept;
+
 // The site of an allocation of `size` bytes being made now: the interned stack of the caller's caller
-// when tracing (skipping `skip` heapsnap frames above this function) and, in sampling mode, when the
-// allocation is sampled; Internal when heapsnap itself (or a signal handler interrupting it)
-// allocates; Untraced otherwise.
-alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcept;
+// when tracing (skipping `skip` heapsnap frames above traced_site_for_allocation) and, in sampling
+// mode, when the allocation is sampled; Internal when heapsnap itself (or a signal handler
+// interrupting it) allocates; NotTracing while tracing is off; Untraced otherwise. Inline: a dormant
+// process (heapsnap's allocator, not tracing) pays two predicted branches, not a call.
+[[gnu::always_inline]] inline alloc::SiteTag site_for_allocation(std::uint32_t skip, std::size_t size) noexcept {
+  if (tl_inside_heapsnap) [[unlikely]] return alloc::SiteTag::Internal;
+  if (!g_enabled.load(std::memory_order_relaxed)) return alloc::SiteTag::NotTracing;
+  return traced_site_for_allocation(skip, size);
+}
 
 // The bytes a traced block of `size` bytes stands for: `size` itself when tracing exactly; in
 // sampling mode the unbiased estimate size / (1 - exp(-size / rate)) (a block of `size` bytes is
@@ -32,10 +44,18 @@ double sample_weight(std::size_t size) noexcept;
 // arena (BlockOrigin::Arena) are also counted per site (site_counters.h); blocks of other domains,
 // which snapshots list from the domain tracker, are not.
 enum class BlockOrigin { Arena, OtherDomain };
-// `address`: the block's (it tells temporary allocations, site_counters.h).
-void account_allocated(alloc::SiteTag site, std::size_t requested, const void* address,
-                       BlockOrigin origin = BlockOrigin::Arena) noexcept;
-void account_freed(const alloc::BlockInfo& block, BlockOrigin origin = BlockOrigin::Arena) noexcept;
+void account_traced_allocation(alloc::SiteTag site, std::size_t requested, const void* address, BlockOrigin origin) noexcept;
+void account_traced_free(const alloc::BlockInfo& block, BlockOrigin origin) noexcept;
+// `address`: the block's (it tells temporary allocations, site_counters.h). While tracing, every call
+// of the program counts (site_counters::count_call), traced or not.
+[[gnu::always_inline]] inline void account_allocated(alloc::SiteTag site, std::size_t requested, const void* address,
+                                                     BlockOrigin origin = BlockOrigin::Arena) noexcept {
+  if (!is_traced(site) && !g_enabled.load(std::memory_order_relaxed)) return;
+  account_traced_allocation(site, requested, address, origin);
+}
+[[gnu::always_inline]] inline void account_freed(const alloc::BlockInfo& block, BlockOrigin origin = BlockOrigin::Arena) noexcept {
+  if (is_traced(block.site)) account_traced_free(block, origin);
+}
 
 struct Counters {
   std::size_t current;
