@@ -33,10 +33,15 @@ struct FrameRule {
   FrameRuleKind kind = FrameRuleKind::Unknown;
   std::uint8_t reserved = 0;
 
-  std::uint64_t pack() const { return std::bit_cast<std::uint64_t>(*this); }
+  constexpr std::uint64_t pack() const { return std::bit_cast<std::uint64_t>(*this); }
   static FrameRule unpack(std::uint64_t word) { return std::bit_cast<FrameRule>(word); }  // 0 is Unknown
   static FrameRule of(FrameRuleKind kind) { return {0, 0, kind, 0}; }
 };
 static_assert(sizeof(FrameRule) == sizeof(std::uint64_t));
+
+// The rule of every frame that keeps a frame pointer the usual way (push rbp; mov rbp, rsp): the CFA
+// is 16 above rbp, and the caller's rbp was saved at the CFA - 16. Almost every frame of a debug build.
+inline constexpr std::uint64_t kStandardFramePointerRule =
+    FrameRule{16, -16, FrameRuleKind::FramePointer, 0}.pack();
 
 }  // namespace heapsnap

@@ -92,7 +92,22 @@ std::uintptr_t stack_end_above(std::uintptr_t stack_pointer) noexcept {
                                                       std::uintptr_t frame_pointer) {
   std::uintptr_t stack_end = 0;  // found when first needed
   while (true) {
-    FrameRule rule = unwind_rule_for(pc);
+    const std::uint64_t packed_rule = packed_unwind_rule_for(pc);
+    if (packed_rule == kStandardFramePointerRule) [[likely]] {
+      // The general step below, for the commonest rule, written so that the next frame's loads
+      // depend on the frame pointer alone, not on the rule just looked up: the CPU predicts this
+      // branch and walks on while the lookup (the long chain of loads per frame) is still checked.
+      // A debug build's stack is all such frames.
+      if (!collector.add(pc)) return true;
+      const std::uintptr_t cfa = frame_pointer + 2 * sizeof(void*);
+      if (cfa <= stack_pointer || cfa - stack_pointer > kMaxFrameBytes) return true;  // a corrupt chain: stop
+      pc = *reinterpret_cast<const std::uintptr_t*>(cfa - sizeof(void*));
+      frame_pointer = *reinterpret_cast<const std::uintptr_t*>(cfa - 2 * sizeof(void*));
+      stack_pointer = cfa;
+      if (pc == 0) return true;
+      continue;
+    }
+    FrameRule rule = FrameRule::unpack(packed_rule);
     if (rule.kind == FrameRuleKind::Unknown) [[unlikely]] {
       rule = frame_rule_for_return_address(pc);
       remember_unwind_rule(pc, rule);

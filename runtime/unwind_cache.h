@@ -38,20 +38,26 @@ inline std::size_t home_of(std::uintptr_t address, unsigned bits) noexcept {
 }
 }  // namespace unwind_cache
 
-// The rule learnt for `return_address`; kind Unknown when none is.
-inline FrameRule unwind_rule_for(std::uintptr_t return_address) noexcept {
+// The rule learnt for `return_address`, packed (FrameRule::pack); 0 (Unknown) when none is. The
+// unwinder compares it whole with the common rule before unpacking anything.
+inline std::uint64_t packed_unwind_rule_for(std::uintptr_t return_address) noexcept {
   using namespace unwind_cache;
   const std::uintptr_t word = g_table.load(std::memory_order_acquire);
-  if (word == 0) return {};
+  if (word == 0) return 0;
   const auto* table = reinterpret_cast<const Slot*>(word & ~kBitsMask);
   const auto bits = static_cast<unsigned>(word & kBitsMask);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
   for (std::size_t i = 0, s = home_of(return_address, bits); i < kProbes; ++i, s = (s + 1) & mask) {
     const std::uintptr_t key = table[s].address.load(std::memory_order_acquire);
-    if (key == return_address) return FrameRule::unpack(table[s].rule.load(std::memory_order_acquire));
+    if (key == return_address) return table[s].rule.load(std::memory_order_acquire);
     if (key == 0) break;
   }
-  return {};
+  return 0;
+}
+
+// The rule learnt for `return_address`; kind Unknown when none is.
+inline FrameRule unwind_rule_for(std::uintptr_t return_address) noexcept {
+  return FrameRule::unpack(packed_unwind_rule_for(return_address));
 }
 
 void remember_unwind_rule(std::uintptr_t return_address, FrameRule rule) noexcept;
