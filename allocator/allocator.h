@@ -71,12 +71,12 @@ BlockInfo find_block(const void* p) noexcept;
 bool retag(void* p, SiteTag site, std::size_t requested) noexcept;
 
 // Resizes the huge block starting at `p` (a block with a mapping of its own) to `size` bytes, also
-// huge, by remapping its pages rather than copying them, as glibc's realloc does for its mmapped
-// chunks: in place when the address space after the mapping is free, else at a new address. The
-// block's contents are kept; its site and requested size become `site` and `size`. Returns the block's
-// address, or null (and nothing changed) when `p` is not such a block or the kernel refused.
-// A copy would leave the old mapping behind (in the freed-mapping cache, resident): a buffer grown by
-// doubling would hold about its own size again in pages nobody uses.
+// huge, where it is: its mapping grows into the free address space after it, or gives back its
+// tail. No byte is copied. Its site and requested size become `site` and `size`. Returns `p`, or null
+// (and nothing changed) when `p` is not such a block or its mapping cannot grow in place; the caller
+// then copies. A copy leaves the old mapping behind (in the freed-mapping cache, resident): a buffer
+// grown by doubling would hold about its own size again in pages nobody uses. glibc's realloc
+// remaps its mmapped chunks too.
 void* resize_huge_block(void* p, std::size_t size, SiteTag site) noexcept;
 
 // The end of the allocator's segment that holds `p`, or 0 when `p` lies in none. The heap is handed out

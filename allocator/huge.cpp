@@ -182,10 +182,13 @@ BlockInfo huge_deallocate(Segment* segment, void* p) noexcept {
   return info;
 }
 
+// In place only. Moving the pages (mremap to a new address) would leave a moment in which the record
+// names the old, unmapped address: a leak analysis that stopped this thread there would scan it.
+// Each step below keeps what a stopped thread leaves consistent: memory is mapped before anything says
+// it is the block's, and said not to be before it is unmapped.
 void* huge_resize(Segment* segment, void* p, std::size_t size, SiteTag site) noexcept {
   HEAPSNAP_ALLOC_ASSERT(segment_is_consistent(segment));
   const std::size_t block_offset = default_block_offset();
-  // An over-aligned block sits further in, and its alignment would not survive a move.
   if (p != segment->huge_block || segment->huge_block != reinterpret_cast<std::byte*>(segment) + block_offset) return nullptr;
   if (size > (std::size_t{1} << 47) - block_offset) return nullptr;
   HugeRecord& r = g_records.load(std::memory_order_acquire)[segment->huge_record];
@@ -196,39 +199,26 @@ void* huge_resize(Segment* segment, void* p, std::size_t size, SiteTag site) noe
   const std::size_t old_units = round_up(old_size, kSegmentSize);
   const std::size_t new_units = round_up(new_size, kSegmentSize);
   auto* base = reinterpret_cast<std::byte*>(segment);
-  Segment* resized = segment;
-  if (new_size <= old_size || os_remap(segment, old_size, new_size, nullptr)) {
-    if (new_size < old_size) os_remap(segment, old_size, new_size, nullptr);  // shrinking in place always works
+  if (new_size > old_size) {
+    if (!os_resize_in_place(segment, old_size, new_size)) return nullptr;  // something follows the mapping
     if (new_units > old_units && !segment_map_insert(base + old_units, new_units - old_units, segment)) {
-      os_remap(segment, new_size, old_size, nullptr);  // the pages it just took are still free to give back
+      os_resize_in_place(segment, new_size, old_size);  // giving pages back always works
       return nullptr;
     }
-    if (new_units < old_units) segment_map_erase(base + new_units, old_units - new_units);
+    segment->mapping_size = new_size;
+    segment->huge_usable = new_size - block_offset;
+    r.usable.store(segment->huge_usable, std::memory_order_relaxed);
+    r.requested.store(size, std::memory_order_relaxed);
   } else {
-    // Moved: onto a fresh aligned mapping (the segment map finds a segment by its 4 MiB unit), which
-    // the remap replaces. Registered before the move, so no moment has the block's pages unregistered.
-    void* target = os_map_aligned(new_size, kSegmentSize);
-    if (target == nullptr) return nullptr;
-    if (!segment_map_insert(target, new_units, static_cast<Segment*>(target))) {
-      os_unmap(target, new_size);
-      return nullptr;
-    }
-    if (!os_remap(segment, old_size, new_size, target)) {
-      segment_map_erase(target, new_units);
-      os_unmap(target, new_size);
-      return nullptr;
-    }
-    segment_map_erase(segment, old_units);
-    resized = static_cast<Segment*>(target);
+    r.requested.store(size, std::memory_order_relaxed);
+    r.usable.store(new_size - block_offset, std::memory_order_relaxed);
+    segment->huge_usable = new_size - block_offset;
+    segment->mapping_size = new_size;
+    if (new_units < old_units) segment_map_erase(base + new_units, old_units - new_units);
+    if (new_size < old_size) os_resize_in_place(segment, old_size, new_size);
   }
-  resized->mapping_size = new_size;
-  resized->huge_block = reinterpret_cast<std::byte*>(resized) + block_offset;
-  resized->huge_usable = new_size - block_offset;
-  r.usable.store(resized->huge_usable, std::memory_order_relaxed);
-  r.requested.store(size, std::memory_order_relaxed);
-  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_relaxed);
-  r.block.store(resized->huge_block, std::memory_order_release);
-  return resized->huge_block;
+  r.site.store(static_cast<std::uint32_t>(site), std::memory_order_release);
+  return p;
 }
 
 BlockInfo huge_find(Segment* segment, const void* p) noexcept {

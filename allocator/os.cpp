@@ -26,11 +26,8 @@ void* os_map_aligned(std::size_t size, std::size_t alignment) noexcept {
 
 void os_unmap(void* address, std::size_t size) noexcept { munmap(address, size); }
 
-bool os_remap(void* address, std::size_t old_size, std::size_t new_size, void* to_address) noexcept {
-  void* result = to_address == nullptr
-                     ? mremap(address, old_size, new_size, 0)
-                     : mremap(address, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to_address);
-  return result != MAP_FAILED;
+bool os_resize_in_place(void* address, std::size_t old_size, std::size_t new_size) noexcept {
+  return mremap(address, old_size, new_size, 0) != MAP_FAILED;
 }
 
 void os_decommit(void* address, std::size_t size) noexcept { madvise(address, size, MADV_DONTNEED); }

@@ -11,10 +11,9 @@ namespace heapsnap::alloc {
 // For segments, which the segment map identifies; everything else heapsnap maps uses os_map_internal.
 void* os_map_aligned(std::size_t size, std::size_t alignment) noexcept;
 void os_unmap(void* address, std::size_t size) noexcept;
-// Resizes the mapping at `address` by moving page-table entries, never copying: in place (to_address
-// null; false when what follows it is not free), or onto the mapping at `to_address`, which it
-// replaces (the old range is then unmapped). False, and nothing changed, when the kernel refuses.
-bool os_remap(void* address, std::size_t old_size, std::size_t new_size, void* to_address) noexcept;
+// Grows or shrinks the mapping at `address` where it is (mremap without moving it): false when what
+// follows it is not free. Shrinking always succeeds.
+bool os_resize_in_place(void* address, std::size_t old_size, std::size_t new_size) noexcept;
 // Returns the physical pages behind [address, address+size) to the OS; they read as zero afterwards.
 void os_decommit(void* address, std::size_t size) noexcept;
 
