@@ -241,6 +241,23 @@ class DevTools:
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
         self.settle()
 
+    def click_until(self, selector, expression, seconds=20, retry_after=3):
+        """Clicks `selector` until `expression` is true, and returns its value. A press and a release
+        that reach the page on two different elements (a redraw between them replaced the one under
+        the mouse) make no click: a user clicks again, and so does this, but only after the click
+        before has had `retry_after` seconds to show its effect, since a click may toggle."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self.click(selector)
+            retry_at = time.monotonic() + retry_after
+            while time.monotonic() < retry_at:
+                value = self.evaluate(expression)
+                if value:
+                    return value
+                time.sleep(0.05)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"clicking {selector} never made {expression} true")
+
     def type_into(self, selector, text):
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.send("Input.insertText", text=text)

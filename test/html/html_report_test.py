@@ -51,6 +51,21 @@ def traces_through(snapshot, predicate):
                if any(predicate(frames[i]) for i in tracebacks[trace["traceback"]]["frames"]))
 
 
+def open_report(url):
+    """The report in a live page, once its scripts ran and its flame graph is drawn for the window's
+    width: a resize that arrives late (a loaded machine) redraws it, replacing what a click aims at."""
+    page = browser.DevTools(url)
+    try:
+        page.wait_for("document.documentElement.getAttribute('data-rendered')")
+        page.wait_for("(() => { const svg = document.getElementById('flame-svg');"
+                      " return svg !== null && Number(svg.getAttribute('width')) ==="
+                      " Math.max(document.getElementById('flamegraph').clientWidth, 480); })()")
+    except BaseException:
+        page.close()
+        raise
+    return page
+
+
 class ReportTestCase(unittest.TestCase):
     """Profiles a program once per class and writes its report."""
 
@@ -217,11 +232,9 @@ class GrowingCacheReport(ReportTestCase):
     def test_clicking_switches_the_view_and_sorts_the_table(self):
         if self.peak == len(self.snapshots) - 1:
             self.fail("the run's last snapshot is its largest: no end view to switch to")
-        page = browser.DevTools(self.url)
+        page = open_report(self.url)
         try:
-            page.wait_for("document.documentElement.getAttribute('data-rendered')")
-            page.click("#view-switch button[data-view=end]")
-            page.wait_for("location.hash.includes('view=end')")  # under load the page may handle the click late
+            page.click_until("#view-switch button[data-view=end]", "location.hash.includes('view=end')")
             self.assertEqual(page.evaluate("document.getElementById('flame-svg').dataset.view"), "end")
             self.assertIn("view=end", page.evaluate("location.hash"))
             end_size = page.evaluate("Number(document.querySelector('#flame-svg g.frame').dataset.size)")
@@ -280,9 +293,8 @@ class CyclesReport(ReportTestCase):
         self.assertIn("points to block 2", groups[0].find_all("pre")[0].text())
 
     def test_hovering_clicking_and_typing_drive_the_flame_graph(self):
-        page = browser.DevTools(self.url)
+        page = open_report(self.url)
         try:
-            page.wait_for("document.documentElement.getAttribute('data-rendered')")
             target = "#flame-svg g.frame[data-name*='make_ring']"
             name, size = page.evaluate(f"(() => {{ const g = document.querySelector(\"{target}\");"
                                        " return [g.dataset.name, Number(g.dataset.size)]; })()")
@@ -295,14 +307,12 @@ class CyclesReport(ReportTestCase):
             self.assertIn(" blocks, ", tooltip)
             self.assertIn("% of run.json", tooltip)
 
-            page.click(target + " rect")
-            page.wait_for("location.hash.includes('zoom=')")  # under load the page may handle the click late
+            page.click_until(target + " rect", "location.hash.includes('zoom=')")
             width = page.evaluate("Number(document.getElementById('flame-svg').getAttribute('width'))")
             zoomed = page.evaluate(f"Number(document.querySelector(\"{target} rect\").getAttribute('width'))")
             self.assertEqual(zoomed, width)
             self.assertFalse(page.evaluate("document.getElementById('reset-zoom').disabled"))
-            page.click("#reset-zoom")
-            page.wait_for("!location.hash.includes('zoom=')")
+            page.click_until("#reset-zoom", "!location.hash.includes('zoom=')")
             self.assertLess(page.evaluate(f"Number(document.querySelector(\"{target} rect\").getAttribute('width'))"), width)
 
             page.type_into("#search", "leak_plain")
