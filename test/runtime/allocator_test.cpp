@@ -230,14 +230,20 @@ TEST_CASE("the C surface keeps the C contracts") {
       munmap(probe, bytes);
       return probe == start;
     };
-    constexpr std::size_t first = 200000;
-    auto* p = static_cast<unsigned char*>(c_malloc(first, site(30)));
-    fill(p, first);
-    const std::size_t first_usable = find_block(p).usable;
-
-    // A mapping is 4 MiB-aligned and trimmed after its end, so the rest of its 4 MiB is free: it grows there.
     constexpr std::size_t grown = std::size_t{3} << 20;
-    REQUIRE(is_free(p + first_usable, grown - first_usable));
+    constexpr std::size_t first = 200000;
+    auto* big = static_cast<unsigned char*>(c_malloc(grown, site(29)));
+    fill(big, first);
+    // Under half its size: shrunk where it is, and the pages after it are given back.
+    auto* p = static_cast<unsigned char*>(c_realloc(big, first, site(30), freed));
+    REQUIRE(p == big);
+    CHECK(freed.site == site(29));
+    CHECK(kept(p, first));
+    const std::size_t first_usable = find_block(p).usable;
+    CHECK(first_usable < grown / 2);
+    CHECK(is_free(p + first_usable, grown - first_usable));
+
+    // Nothing was mapped since: it grows back into those pages, where it is.
     auto* g = static_cast<unsigned char*>(c_realloc(p, grown, site(31), freed));
     CHECK(g == p);
     CHECK(freed.site == site(30));
