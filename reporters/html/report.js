@@ -507,10 +507,24 @@
   renderLeaks();
   setUpFlameEvents();
   setUpSorting();
+  // Redraw only a drawing whose box changed width: a redraw replaces the elements under the mouse,
+  // and one between a press and its release loses the click. Browsers send resize events that change
+  // nothing here (a scroll bar appearing elsewhere, the page zoom settling).
+  const drawnWidths = { chart: document.getElementById('chart').clientWidth,
+                        flamegraph: document.getElementById('flamegraph').clientWidth };
+  function redrawIfWidthChanged(id, render) {
+    const width = document.getElementById(id).clientWidth;
+    if (width === drawnWidths[id]) return;
+    drawnWidths[id] = width;
+    render();
+  }
   let resizeTimer = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => { renderChart(); renderFlame(); }, 150);
+    resizeTimer = setTimeout(() => {
+      redrawIfWidthChanged('chart', renderChart);
+      redrawIfWidthChanged('flamegraph', renderFlame);
+    }, 150);
   });
   document.documentElement.setAttribute('data-rendered', 'true');
 })();

@@ -12,6 +12,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import tracemalloc
 import unittest
 from pathlib import Path
@@ -248,6 +249,32 @@ class GrowingCacheReport(ReportTestCase):
             page.wait_for("document.querySelector('#sites-table th[data-key=site]').getAttribute('aria-sort') === 'descending'")
             sites = page.evaluate("[...document.querySelectorAll('#sites-table tbody td.site')].map(td => td.textContent)")
             self.assertEqual(sites, sorted(sites, reverse=True))
+            self.assertEqual(page.evaluate("document.documentElement.dataset.jsErrors"), "[]")
+        finally:
+            page.close()
+
+
+    def test_a_resize_redraws_only_a_drawing_whose_width_changed(self):
+        page = open_report(self.url)
+        try:
+            # Mark the drawn elements: a redraw replaces them with unmarked ones.
+            page.evaluate("document.getElementById('flame-svg').dataset.mark = 'before';"
+                          " document.getElementById('chart-svg').dataset.mark = 'before'")
+            page.evaluate("window.dispatchEvent(new Event('resize'))")
+            time.sleep(0.5)  # three times the page's debounce
+            page.settle()
+            self.assertEqual(page.evaluate("document.getElementById('flame-svg').dataset.mark"), "before")
+            self.assertEqual(page.evaluate("document.getElementById('chart-svg').dataset.mark"), "before")
+
+            old_width = page.evaluate("document.getElementById('flamegraph').clientWidth")
+            new_width = old_width // 2 + 300  # narrower, and still above the drawing's 480 px minimum
+            page.send("Emulation.setDeviceMetricsOverride", width=new_width, height=900, deviceScaleFactor=1,
+                      mobile=False)
+            page.wait_for("document.getElementById('flame-svg').dataset.mark === undefined")
+            self.assertEqual(page.evaluate("Number(document.getElementById('flame-svg').getAttribute('width'))"),
+                             max(page.evaluate("document.getElementById('flamegraph').clientWidth"), 480))
+            self.assertLess(page.evaluate("document.getElementById('flamegraph').clientWidth"), old_width)
+            page.wait_for("document.getElementById('chart-svg').dataset.mark === undefined")
             self.assertEqual(page.evaluate("document.documentElement.dataset.jsErrors"), "[]")
         finally:
             page.close()
