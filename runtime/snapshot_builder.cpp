@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -73,25 +74,28 @@ bool in_hidden_frame(std::uintptr_t pc) {
 // statistics and leak sites are keyed by, is the program's own line (the vector's push_back, not
 // new_allocator.h). The traceback keeps at most the capture limit; total_nframe counts every frame.
 Traceback symbolize(const TraceRecord& record, std::uint32_t limit, Symbolizer::DebugInfo debug_info = Symbolizer::DebugInfo::Read) {
-  std::vector<Frame> frames;
+  // The symbolizer's cached frames, pointed at: each kept frame is copied once, into the traceback. (A
+  // lookup changes no other address's frames, nor those of one already looked up with this DebugInfo.)
+  std::vector<const Frame*> frames;
   std::uint32_t hidden = 0;
   for (std::uint32_t i = 0; i < record.depth; ++i) {
     if (in_hidden_frame(record.frames[i])) {
       ++hidden;
       continue;
     }
-    const std::vector<Frame>& expanded = symbolizer().frames_for(record.frames[i], debug_info);
-    frames.insert(frames.end(), expanded.begin(), expanded.end());
+    for (const Frame& frame : symbolizer().frames_for(record.frames[i], debug_info)) frames.push_back(&frame);
   }
   Traceback traceback;
   auto first = frames.begin();
-  while (first != frames.end() && in_standard_library(*first)) ++first;
+  while (first != frames.end() && in_standard_library(**first)) ++first;
   if (first == frames.end()) first = frames.begin();  // nothing but library frames: keep them all
   // Folded frames are not "older frames not captured": the stack's length leaves them out.
   const auto folded = static_cast<std::uint32_t>(first - frames.begin());
   traceback.total_nframe = record.total + static_cast<std::uint32_t>(frames.size()) - record.depth - folded;
   traceback.total_nframe -= hidden;
-  for (auto it = first; it != frames.end() && traceback.frames.size() < limit; ++it) traceback.frames.push_back(*it);
+  const auto kept = std::min<std::size_t>(limit, static_cast<std::size_t>(frames.end() - first));
+  traceback.frames.reserve(kept);
+  for (std::size_t i = 0; i < kept; ++i) traceback.frames.push_back(*first[static_cast<std::ptrdiff_t>(i)]);
   return traceback;
 }
 
@@ -192,6 +196,16 @@ void add_activity(Snapshot& snapshot, PeakWindow peak_window, TracebackOf&& trac
                                 peak_window == PeakWindow::SincePreviousSnapshot};
 }
 
+// Orders a snapshot's tracebacks by their frames, in place, and looks one up by frames alone: a set of
+// them keyed by a copy of their frames would copy every frame once more.
+struct TracebackOrder {
+  using is_transparent = void;
+  const std::vector<Traceback>* tracebacks;
+  const std::vector<Frame>& frames(TracebackIndex index) const { return (*tracebacks)[static_cast<std::uint32_t>(index)].frames; }
+  const std::vector<Frame>& frames(const std::vector<Frame>& frames) const { return frames; }
+  bool operator()(const auto& a, const auto& b) const { return frames(a) < frames(b); }
+};
+
 }  // namespace
 
 Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings, LiveBlockSource source,
@@ -239,7 +253,7 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
   // Distinct raw stacks can symbolize to the same traceback (an unrolled loop calls from several
   // addresses on one line): merge them so that each traceback, and each trace, appears once.
   std::unordered_map<std::uint32_t, TracebackIndex> index_of_site;
-  std::map<std::vector<Frame>, TracebackIndex> index_of_traceback;
+  std::set<TracebackIndex, TracebackOrder> index_of_traceback(TracebackOrder{&snapshot.tracebacks});
   auto traceback_index = [&](std::uint32_t site, Symbolizer::DebugInfo debug_info = Symbolizer::DebugInfo::Read) {
     auto [it, inserted] = index_of_site.try_emplace(site, TracebackIndex{});
     if (inserted) {
@@ -251,10 +265,13 @@ Snapshot build_snapshot(const std::string& reason, const LeakFindings* findings,
         traceback.frames = {before};
         traceback.total_nframe = 1;
       }
-      const auto next = static_cast<TracebackIndex>(snapshot.tracebacks.size());
-      auto [known, is_new] = index_of_traceback.try_emplace(traceback.frames, next);
-      if (is_new) snapshot.tracebacks.push_back(std::move(traceback));
-      it->second = known->second;
+      if (const auto known = index_of_traceback.find(traceback.frames); known != index_of_traceback.end()) {
+        it->second = *known;
+      } else {
+        it->second = static_cast<TracebackIndex>(snapshot.tracebacks.size());
+        snapshot.tracebacks.push_back(std::move(traceback));
+        index_of_traceback.insert(it->second);
+      }
     }
     return it->second;
   };
