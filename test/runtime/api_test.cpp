@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +107,23 @@ TEST_CASE("snapshots and get_object_traceback name the allocating line") {
   for (void* p : blocks) std::free(p);
   CHECK(traced_at(heapsnap::take_snapshot(), line).second == 0);
   CHECK_FALSE(heapsnap::get_object_traceback(blocks[3]).has_value());
+}
+
+TEST_CASE("two calls on one line are one traceback and one trace") {
+  Tracing tracing;
+  static void* blocks[2];  // escapes: the calls are kept
+  const std::uint32_t line = __LINE__ + 1;
+  blocks[0] = std::malloc(40), blocks[1] = std::malloc(60);  // two return addresses
+  const heapsnap::Snapshot snapshot = heapsnap::take_snapshot();
+  const auto on_line = [&](const heapsnap::Traceback& traceback) {
+    return !traceback.frames.empty() && traceback.frames[0].lineno == line &&
+           ends_with(traceback.frames[0].filename, "api_test.cpp");
+  };
+  CHECK(std::count_if(snapshot.tracebacks.begin(), snapshot.tracebacks.end(), on_line) == 1);
+  CHECK(std::count_if(snapshot.traces.begin(), snapshot.traces.end(),
+                      [&](const heapsnap::Trace& trace) { return on_line(snapshot.traceback_of(trace)); }) == 1);
+  CHECK(traced_at(snapshot, line) == std::pair<std::uint64_t, std::uint64_t>{100, 2});
+  for (void* p : blocks) std::free(p);
 }
 
 TEST_CASE("every C and C++ entry point is traced at its caller") {
