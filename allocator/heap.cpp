@@ -375,11 +375,14 @@ BlockInfo deallocate(void* p) noexcept {
   BlockTag& tag = page->tags[index];
   ThreadState& state = tl_state;
   auto* block = static_cast<FreeBlock*>(p);
-  // Two threads may free the same pointer (a double free): the exchange lets exactly one of them have
-  // the block; the other is told it was already free and touches nothing.
+  // A second free of the block finds its site cleared and touches nothing. The site is read and then
+  // cleared, not exchanged: the exchange, a locked instruction, was half the cost of a free. So two
+  // threads freeing one pointer at the same instant may both free it, as under glibc; a double free
+  // any time later is refused. (retag() changes a site only by CAS, so it never undoes a free.)
   const BlockInfo info{p, page->block_size, tag.requested.load(std::memory_order_relaxed),
-                       static_cast<SiteTag>(tag.site.exchange(0, std::memory_order_acq_rel))};
+                       static_cast<SiteTag>(tag.site.load(std::memory_order_relaxed))};
   if (info.site == SiteTag::Free) [[unlikely]] return {};
+  tag.site.store(0, std::memory_order_release);
   // A free block remembers where it was last allocated, so that a second free can say (see
   // diagnose_bad_free); nothing else reads `requested` while the site says Free.
   tag.requested.store(static_cast<std::uint32_t>(info.site), std::memory_order_relaxed);

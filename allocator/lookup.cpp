@@ -78,9 +78,16 @@ bool retag(void* p, SiteTag site, std::size_t requested) noexcept {
   std::uint32_t index = 0;
   Page* page = live_small_block(segment, p, index);
   if (page == nullptr || page->block_at(index) != p || requested > page->block_size) return false;
-  page->tags[index].requested.store(static_cast<std::uint32_t>(requested), std::memory_order_relaxed);
-  page->tags[index].site.store(static_cast<std::uint32_t>(site), std::memory_order_release);
-  return true;
+  BlockTag& tag = page->tags[index];
+  std::uint32_t current = tag.site.load(std::memory_order_acquire);
+  if (current == 0) return false;
+  // Unchanged sizes are not stored: a free by another thread since the lookup keeps the block's last
+  // allocation site there, for diagnosing a second free.
+  if (tag.requested.load(std::memory_order_relaxed) != requested)
+    tag.requested.store(static_cast<std::uint32_t>(requested), std::memory_order_relaxed);
+  // A CAS, not a store: such a free (deallocate reads the site and then clears it) must stay a free.
+  return tag.site.compare_exchange_strong(current, static_cast<std::uint32_t>(site), std::memory_order_release,
+                                          std::memory_order_relaxed);
 }
 
 void* resize_huge_block(void* p, std::size_t size, SiteTag site) noexcept {

@@ -134,6 +134,19 @@ TEST_CASE("double free is detected and leaves the heap consistent") {
   CHECK(verify_heap());
 }
 
+TEST_CASE("retag changes a live block's site and size, and never a freed block's") {
+  void* p = allocate(100, 16, site(21));
+  CHECK(retag(p, site(22), 40));
+  CHECK(find_block(p).site == site(22));
+  CHECK(find_block(p).requested == 40);
+  CHECK(deallocate(p).site == site(22));
+  CHECK_FALSE(retag(p, site(23), 40));  // freed: it stays free, and a second free is still refused
+  CHECK(find_block(p).site == SiteTag::Free);
+  CHECK(deallocate(p).site == SiteTag::Free);
+  CHECK(diagnose_bad_free(p).allocated_at == site(22));  // the freed block still names its last site
+  CHECK(verify_heap());
+}
+
 TEST_CASE("verify_heap accepts the heap after churn and catches a free list broken by a write after free") {
   std::vector<void*> blocks;
   for (int i = 0; i < 3000; ++i) blocks.push_back(allocate(static_cast<std::size_t>(i % 700 + 1), 16, site(61)));
