@@ -131,10 +131,15 @@
     return ticks;
   }
 
+  // A drawing spans its box, but no narrower than 480 px.
+  function drawingWidth(box) {
+    return Math.max(box.clientWidth || 0, 480);
+  }
+
   function renderChart() {
     const box = document.getElementById('chart');
     box.textContent = '';
-    const width = Math.max(box.clientWidth || 0, 480);
+    const width = drawingWidth(box);
     const height = 280;
     const margin = { left: 78, right: 24, top: 30, bottom: 40 };
     const plotWidth = width - margin.left - margin.right;
@@ -235,7 +240,7 @@
     const nodes = view.nodes;
     const box = document.getElementById('flamegraph');
     box.textContent = '';
-    const width = Math.max(box.clientWidth || 0, 480);
+    const width = drawingWidth(box);
     const focus = nodes[state.zoom] || nodes[0];
     if (focus !== nodes[state.zoom]) state.zoom = 0;
     const query = state.search.toLowerCase();
@@ -507,23 +512,20 @@
   renderLeaks();
   setUpFlameEvents();
   setUpSorting();
-  // Redraw only a drawing whose box changed width: a redraw replaces the elements under the mouse,
+  // Redraw only a drawing whose width would change: a redraw replaces the elements under the mouse,
   // and one between a press and its release loses the click. Browsers send resize events that change
   // nothing here (a scroll bar appearing elsewhere, the page zoom settling).
-  const drawnWidths = { chart: document.getElementById('chart').clientWidth,
-                        flamegraph: document.getElementById('flamegraph').clientWidth };
-  function redrawIfWidthChanged(id, render) {
-    const width = document.getElementById(id).clientWidth;
-    if (width === drawnWidths[id]) return;
-    drawnWidths[id] = width;
+  function redrawIfWidthChanged(boxId, svgId, render) {
+    const drawn = document.getElementById(svgId);
+    if (drawn !== null && Number(drawn.getAttribute('width')) === drawingWidth(document.getElementById(boxId))) return;
     render();
   }
   let resizeTimer = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
-      redrawIfWidthChanged('chart', renderChart);
-      redrawIfWidthChanged('flamegraph', renderFlame);
+      redrawIfWidthChanged('chart', 'chart-svg', renderChart);
+      redrawIfWidthChanged('flamegraph', 'flame-svg', renderFlame);
     }, 150);
   });
   document.documentElement.setAttribute('data-rendered', 'true');

@@ -253,7 +253,6 @@ class GrowingCacheReport(ReportTestCase):
         finally:
             page.close()
 
-
     def test_a_resize_redraws_only_a_drawing_whose_width_changed(self):
         page = open_report(self.url)
         try:
